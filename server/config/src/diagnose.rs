@@ -1,0 +1,435 @@
+//! The validation engine shared by `devc validate` and the language server:
+//! syntax errors, schema problems and semantic checks (referenced files exist,
+//! mounts parse, variables are well formed, image/build exclusivity, command
+//! shapes) for one devcontainer.json, each on a precise span.
+
+use crate::document::ConfigDocument;
+use crate::substitute::{check_variables, VariableIssueKind};
+use devc_jsonc::{Node, NodeKind, PathSegment, Span, SyntaxErrorKind};
+pub use devc_schema::Severity;
+use devc_schema::ProblemCode;
+use std::path::Path;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub span: Span,
+    pub severity: Severity,
+    pub message: String,
+    pub code: DiagnosticCode,
+    /// Property path of the node the diagnostic is about (empty for syntax errors).
+    pub path: Vec<PathSegment>,
+}
+
+/// Where a diagnostic comes from; quick fixes key off this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagnosticCode {
+    Syntax(SyntaxErrorKind),
+    Schema(ProblemCode),
+    MissingFile,
+    InvalidMount,
+    Variable(VariableIssueKind),
+    ImageAndBuild,
+    EmptyCommand,
+}
+
+impl DiagnosticCode {
+    /// A stable short name (for `--format json` and LSP diagnostic codes).
+    pub fn name(self) -> String {
+        match self {
+            DiagnosticCode::Syntax(SyntaxErrorKind::DuplicateKey) => "duplicate-key".into(),
+            DiagnosticCode::Syntax(_) => "syntax".into(),
+            DiagnosticCode::Schema(ProblemCode::NotAllowed) => "unknown-property".into(),
+            DiagnosticCode::Schema(ProblemCode::Deprecated) => "deprecated".into(),
+            DiagnosticCode::Schema(ProblemCode::Missing) => "missing-property".into(),
+            DiagnosticCode::Schema(_) => "schema".into(),
+            DiagnosticCode::MissingFile => "missing-file".into(),
+            DiagnosticCode::InvalidMount => "invalid-mount".into(),
+            DiagnosticCode::Variable(_) => "variable".into(),
+            DiagnosticCode::ImageAndBuild => "image-and-build".into(),
+            DiagnosticCode::EmptyCommand => "empty-command".into(),
+        }
+    }
+}
+
+const LIFECYCLE: [&str; 6] = [
+    "initializeCommand",
+    "onCreateCommand",
+    "updateContentCommand",
+    "postCreateCommand",
+    "postStartCommand",
+    "postAttachCommand",
+];
+
+/// Everything wrong with `doc`, ordered by position. File-existence checks are
+/// relative to the document's folder.
+pub fn diagnose(doc: &ConfigDocument) -> Vec<Diagnostic> {
+    diagnose_text(&doc.parse, &doc.text, Some(&doc.path))
+}
+
+/// Like [`diagnose`] for an already parsed text; without `config_path` (an
+/// unsaved buffer) file-existence checks are skipped.
+pub fn diagnose_text(parse: &devc_jsonc::Parse, text: &str, config_path: Option<&Path>) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = parse
+        .errors
+        .iter()
+        .map(|e| Diagnostic {
+            span: e.span.clone(),
+            severity: match e.severity {
+                devc_jsonc::Severity::Error => Severity::Error,
+                devc_jsonc::Severity::Warning => Severity::Warning,
+            },
+            message: e.message.clone(),
+            code: DiagnosticCode::Syntax(e.kind),
+            path: Vec::new(),
+        })
+        .collect();
+    let Some(root) = &parse.root else {
+        if !parse.has_errors() {
+            out.push(Diagnostic {
+                span: 0..0,
+                severity: Severity::Error,
+                message: "the file is empty: a devcontainer.json holds one JSON object".into(),
+                code: DiagnosticCode::Syntax(SyntaxErrorKind::RootExpected),
+                path: Vec::new(),
+            });
+        }
+        return out;
+    };
+    let mut semantic = Vec::new();
+    if root.as_object().is_some() {
+        let mut checker = Checker { text, dir: config_path.and_then(Path::parent), out: &mut semantic };
+        checker.check(root);
+    }
+    let image_and_build = semantic.iter().any(|d| d.code == DiagnosticCode::ImageAndBuild);
+    for p in devc_schema::devcontainer().validate(root) {
+        // With both image and build set the schema's findings ("matches more than
+        // one form", "image/build not allowed") restate the semantic error, worse.
+        let restates = p.path.is_empty()
+            && (p.code == ProblemCode::MultipleMatches
+                || (p.code == ProblemCode::NotAllowed
+                    && ["\"image\"", "\"build\"", "\"dockerFile\""].contains(&&text[p.span.clone()])));
+        if image_and_build && restates {
+            continue;
+        }
+        let mut message = p.message;
+        if p.code == ProblemCode::Missing && p.path.is_empty() && !has_source(root) {
+            message = "no container source: set \"image\" (a prebuilt image), \"build\" (a Dockerfile) or \"dockerComposeFile\" (Docker Compose)".to_string();
+        }
+        out.push(Diagnostic { span: p.span, severity: p.severity, message, code: DiagnosticCode::Schema(p.code), path: p.path });
+    }
+    if root.as_object().is_some() && !has_source(root) && !out.iter().any(|d| d.code == DiagnosticCode::Schema(ProblemCode::Missing) && d.path.is_empty()) {
+        out.push(Diagnostic {
+            span: root.span.start..root.span.start + 1,
+            severity: Severity::Warning,
+            message: "no container source: `devc up` needs one of \"image\", \"build\" (a Dockerfile) or \"dockerComposeFile\"".to_string(),
+            code: DiagnosticCode::Schema(ProblemCode::Missing),
+            path: Vec::new(),
+        });
+    }
+    out.extend(semantic);
+    out.sort_by_key(|d| (d.span.start, d.span.end));
+    out
+}
+
+fn has_source(root: &Node) -> bool {
+    ["image", "build", "dockerFile", "dockerComposeFile"].iter().any(|k| root.get(k).is_some())
+}
+
+struct Checker<'a> {
+    text: &'a str,
+    dir: Option<&'a Path>,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, span: Span, severity: Severity, code: DiagnosticCode, path: &[PathSegment], message: String) {
+        self.out.push(Diagnostic { span, severity, message, code, path: path.to_vec() });
+    }
+
+    fn check(&mut self, root: &Node) {
+        let key = |k: &str| vec![PathSegment::Key(k.to_string())];
+        // image and build are exclusive.
+        if root.get("image").is_some() {
+            for other in ["build", "dockerFile"] {
+                if let Some(p) = root.property(other) {
+                    self.push(
+                        p.key.span.clone(),
+                        Severity::Error,
+                        DiagnosticCode::ImageAndBuild,
+                        &key(other),
+                        format!("both \"image\" and \"{other}\" are set; use \"image\" for a prebuilt image or \"{other}\" to build one, not both"),
+                    );
+                }
+            }
+        }
+        // Referenced files.
+        if let Some(build) = root.get("build") {
+            if let Some(df) = build.get("dockerfile") {
+                self.file_exists(df, false, "Dockerfile", &["build", "dockerfile"]);
+            }
+            if let Some(ctx) = build.get("context") {
+                self.file_exists(ctx, true, "build context folder", &["build", "context"]);
+            }
+        }
+        if let Some(df) = root.get("dockerFile") {
+            self.file_exists(df, false, "Dockerfile", &["dockerFile"]);
+            if let Some(ctx) = root.get("context") {
+                self.file_exists(ctx, true, "build context folder", &["context"]);
+            }
+        }
+        let compose = root.get("dockerComposeFile");
+        match compose.map(|n| &n.kind) {
+            Some(NodeKind::String(_)) => {
+                if let Some(node) = compose {
+                    self.file_exists(node, false, "Docker Compose file", &["dockerComposeFile"]);
+                }
+            }
+            Some(NodeKind::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let mut path = key("dockerComposeFile");
+                    path.push(PathSegment::Index(i));
+                    self.file_exists_at(item, false, "Docker Compose file", &path);
+                }
+            }
+            _ => {}
+        }
+        // Mount strings.
+        if let Some(items) = root.get("mounts").and_then(Node::as_array) {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(s) = item.as_str() {
+                    self.mount(item, s, &[PathSegment::Key("mounts".into()), PathSegment::Index(i)]);
+                }
+            }
+        }
+        if let Some(wm) = root.get("workspaceMount") {
+            if let Some(s) = wm.as_str().filter(|s| !s.is_empty()) {
+                self.mount(wm, s, &key("workspaceMount"));
+            }
+        }
+        // Lifecycle command shapes beyond the schema.
+        for hook in LIFECYCLE {
+            if let Some(cmd) = root.get(hook) {
+                self.command(cmd, &key(hook));
+                if let Some(props) = cmd.as_object() {
+                    for p in props {
+                        if let Some(v) = &p.value {
+                            let mut path = key(hook);
+                            path.push(PathSegment::Key(p.key.value.clone()));
+                            self.command(v, &path);
+                        }
+                    }
+                }
+            }
+        }
+        // Variables in every string value.
+        let mut path = Vec::new();
+        self.variables(root, &mut path);
+    }
+
+    fn command(&mut self, cmd: &Node, path: &[PathSegment]) {
+        if let Some(items) = cmd.as_array() {
+            if let Some(first) = items.first() {
+                if first.as_str().is_some_and(|s| s.trim().is_empty()) {
+                    self.push(
+                        first.span.clone(),
+                        Severity::Error,
+                        DiagnosticCode::EmptyCommand,
+                        path,
+                        format!("{}: the first element of an array command is the program to run and must not be empty", devc_jsonc::path_to_string(path)),
+                    );
+                }
+            }
+        }
+    }
+
+    fn mount(&mut self, node: &Node, s: &str, path: &[PathSegment]) {
+        if let Err(e) = crate::mount::parse_mount(s) {
+            self.push(node.span.clone(), Severity::Error, DiagnosticCode::InvalidMount, path, format!("{}: {e}", devc_jsonc::path_to_string(path)));
+        }
+    }
+
+    fn file_exists(&mut self, node: &Node, dir: bool, what: &str, path: &[&str]) {
+        let path: Vec<PathSegment> = path.iter().map(|k| PathSegment::Key((*k).to_string())).collect();
+        self.file_exists_at(node, dir, what, &path);
+    }
+
+    fn file_exists_at(&mut self, node: &Node, want_dir: bool, what: &str, path: &[PathSegment]) {
+        let (Some(base), Some(rel)) = (self.dir, node.as_str()) else { return };
+        if rel.is_empty() || rel.contains("${") {
+            return; // resolved only at `up`; nothing to check statically
+        }
+        let full = crate::discovery::resolve_path(base, Path::new(rel));
+        let ok = if want_dir { full.is_dir() } else { full.is_file() };
+        if !ok {
+            self.push(
+                node.span.clone(),
+                Severity::Error,
+                DiagnosticCode::MissingFile,
+                path,
+                format!(
+                    "{}: {what} {} not found (paths are relative to {}); create it or fix the path",
+                    devc_jsonc::path_to_string(path),
+                    full.display(),
+                    base.display()
+                ),
+            );
+        }
+    }
+
+    fn variables(&mut self, node: &Node, path: &mut Vec<PathSegment>) {
+        match &node.kind {
+            NodeKind::String(s) if s.contains('$') => {
+                for issue in check_variables(s) {
+                    let span = self.value_span(node, s, issue.range.clone());
+                    let severity = match issue.severity {
+                        crate::substitute::Severity::Error => Severity::Error,
+                        crate::substitute::Severity::Warning => Severity::Warning,
+                    };
+                    let message = if path.is_empty() {
+                        issue.message.clone()
+                    } else {
+                        format!("{}: {}", devc_jsonc::path_to_string(path), issue.message)
+                    };
+                    let p = path.clone();
+                    self.push(span, severity, DiagnosticCode::Variable(issue.kind), &p, message);
+                }
+            }
+            NodeKind::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(PathSegment::Index(i));
+                    self.variables(item, path);
+                    path.pop();
+                }
+            }
+            NodeKind::Object(props) => {
+                for p in props {
+                    if let Some(v) = &p.value {
+                        path.push(PathSegment::Key(p.key.value.clone()));
+                        self.variables(v, path);
+                        path.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Maps a byte range of a decoded string value back to the source. When the
+    /// string has escapes the offsets differ, so the whole value is used.
+    fn value_span(&self, node: &Node, decoded: &str, range: std::ops::Range<usize>) -> Span {
+        let raw = self.text.get(node.span.start + 1..node.span.end.saturating_sub(1));
+        if raw == Some(decoded) {
+            node.span.start + 1 + range.start..node.span.start + 1 + range.end
+        } else {
+            node.span.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, dir: Option<&Path>) -> Vec<(String, Severity, String, String)> {
+        let path = dir.map(|d| d.join("devcontainer.json"));
+        let parse = devc_jsonc::parse(text);
+        diagnose_text(&parse, text, path.as_deref())
+            .into_iter()
+            .map(|d| (text[d.span.clone()].to_string(), d.severity, d.code.name(), d.message))
+            .collect()
+    }
+
+    #[test]
+    fn valid_image_config_is_clean() {
+        let found = run(r#"{ "image": "alpine", "forwardPorts": [3000, "db:5432"], "remoteUser": "${localEnv:USER}" }"#, None);
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn missing_dockerfile_and_context_are_reported_on_the_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let found = run(r#"{ "build": { "dockerfile": "Dockerfile", "context": "../nowhere" } }"#, Some(dir.path()));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "\"Dockerfile\"");
+        assert!(found[0].3.contains("Dockerfile") && found[0].3.contains("not found"));
+        assert_eq!(found[1].0, "\"../nowhere\"");
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        let found = run(r#"{ "build": { "dockerfile": "Dockerfile", "context": "." } }"#, Some(dir.path()));
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn compose_files_are_checked_each() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.yml"), "services: {}\n").unwrap();
+        let text = r#"{ "dockerComposeFile": ["a.yml", "b.yml"], "service": "s", "workspaceFolder": "/w" }"#;
+        let found = run(text, Some(dir.path()));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "\"b.yml\"");
+        assert_eq!(found[0].2, "missing-file");
+    }
+
+    #[test]
+    fn image_and_build_together_is_an_error_on_the_build_key() {
+        let found = run(r#"{ "image": "a", "build": { "dockerfile": "D" } }"#, None);
+        let errs: Vec<_> = found.iter().filter(|f| f.1 == Severity::Error).collect();
+        assert_eq!(errs.len(), 1, "{found:?}");
+        assert_eq!(errs[0].0, "\"build\"");
+        assert_eq!(errs[0].2, "image-and-build");
+    }
+
+    #[test]
+    fn bad_mount_strings_are_errors() {
+        let found = run(r#"{ "image": "a", "mounts": ["source=/a,target=/b,type=bind", "source=/x"], "workspaceMount": "type=bind" }"#, None);
+        let mounts: Vec<_> = found.iter().filter(|f| f.2 == "invalid-mount").collect();
+        assert_eq!(mounts.len(), 2, "{found:?}");
+        assert_eq!(mounts[0].0, "\"source=/x\"");
+        assert!(mounts[0].3.starts_with("mounts[1]: invalid mount"), "{}", mounts[0].3);
+        assert_eq!(mounts[1].0, "\"type=bind\"");
+    }
+
+    #[test]
+    fn variable_problems_point_inside_the_string() {
+        let found = run(r#"{ "image": "a", "containerEnv": { "A": "x ${localEnv} ${nope} ${unclosed" } }"#, None);
+        let vars: Vec<_> = found.iter().filter(|f| f.2 == "variable").collect();
+        assert!(vars.iter().any(|v| v.0 == "${localEnv}" && v.1 == Severity::Error), "{vars:?}");
+        assert!(vars.iter().any(|v| v.0 == "${nope}" && v.1 == Severity::Warning), "{vars:?}");
+        assert!(vars.iter().all(|v| v.3.starts_with("containerEnv.A: ")));
+    }
+
+    #[test]
+    fn empty_program_in_array_command() {
+        let found = run(r#"{ "image": "a", "postCreateCommand": { "one": ["", "x"] } }"#, None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].2, "empty-command");
+    }
+
+    #[test]
+    fn syntax_and_schema_errors_together() {
+        let found = run("{ \"image\": 1 \"remoteUser\": \"x\" }", None);
+        assert_eq!(found[0].0, "1");
+        assert_eq!(found[1].0, "\"remoteUser\"");
+        assert_eq!(found[1].3, "expected comma");
+    }
+
+    #[test]
+    fn no_container_source_says_what_to_add() {
+        // With container options present the schema requires a source.
+        let found = run(r#"{ "name": "x", "runArgs": ["--init"] }"#, None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].0.as_str(), found[0].1), ("{", Severity::Error));
+        assert!(found[0].3.starts_with("no container source: set \"image\""), "{}", found[0].3);
+        // The spec schema accepts common properties alone; `up` would still fail.
+        let found = run(r#"{ "name": "x", "remoteUser": "dev" }"#, None);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].0.as_str(), found[0].1), ("{", Severity::Warning));
+        assert!(found[0].3.contains("`devc up` needs one"), "{}", found[0].3);
+    }
+
+    #[test]
+    fn empty_file_is_an_error() {
+        let found = run("  ", None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, Severity::Error);
+    }
+}
