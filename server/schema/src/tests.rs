@@ -130,3 +130,16 @@ fn every_property_of_the_devcontainer_schema_has_a_description() {
         }
     }
 }
+
+#[test]
+fn error_message_yields_to_failures_inside_the_value() {
+    let s = json!({"type": "object", "properties": {"gpu": {
+        "errorMessage": "expected true, false, \"optional\" or an object",
+        "oneOf": [{"type": "boolean"}, {"type": "object", "properties": {"cores": {"type": "integer"}}}]}}});
+    let found = check(s.clone(), r#"{"gpu": {"cores": "x"}}"#);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "\"x\"");
+    assert_eq!(found[0].2, "gpu.cores: expected an integer, found a string");
+    let found = check(s, r#"{"gpu": "yes"}"#);
+    assert_eq!(found[0].2, "gpu: expected true, false, \"optional\" or an object");
+}

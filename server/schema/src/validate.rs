@@ -93,7 +93,16 @@ impl Validator<'_> {
             // Our extension: one human message replaces whatever failed inside.
             let mut sub = Outcome::default();
             self.validate_inner(node, parent, s, path, &mut sub);
-            if sub.problems.iter().any(|p| p.severity == crate::Severity::Error) {
+            // Only when the value itself is wrong: a failure inside it (a bad field of
+            // an object) is more precise than the summary message.
+            let errors = sub.problems.iter().filter(|p| p.severity == crate::Severity::Error);
+            let mut any = false;
+            let mut all_here = true;
+            for p in errors {
+                any = true;
+                all_here &= p.span == node.span || p.span == (node.span.start..node.span.start + 1);
+            }
+            if any && all_here {
                 let mut kept: Vec<Problem> =
                     sub.problems.drain(..).filter(|p| p.code == ProblemCode::Deprecated).collect();
                 kept.push(Problem {
@@ -401,7 +410,7 @@ impl Validator<'_> {
         }
     }
 
-    fn validate_string(&self, node: &Node, value: &str, s: &SchemaNode, path: &mut Vec<PathSegment>, out: &mut Outcome) {
+    fn validate_string(&self, node: &Node, value: &str, s: &SchemaNode, path: &[PathSegment], out: &mut Outcome) {
         if let Some(min) = s.min_length {
             if value.encode_utf16().count() < min {
                 out.problems.push(problem(
@@ -424,7 +433,7 @@ impl Validator<'_> {
         }
     }
 
-    fn validate_number(&self, node: &Node, value: f64, s: &SchemaNode, path: &mut Vec<PathSegment>, out: &mut Outcome) {
+    fn validate_number(&self, node: &Node, value: f64, s: &SchemaNode, path: &[PathSegment], out: &mut Outcome) {
         if let Some(min) = s.minimum {
             if value < min {
                 out.problems.push(problem(

@@ -6,26 +6,36 @@ pub mod validate;
 
 use devc_config::{ConfigError, DiscoveredConfig};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// `--workspace-folder` made absolute (default: the current directory).
-pub fn workspace_folder(arg: Option<&Path>) -> Result<PathBuf, ConfigError> {
-    let cwd = std::env::current_dir().map_err(|e| ConfigError::io(".", e))?;
-    Ok(match arg {
-        Some(p) => devc_config::discovery::resolve_path(&cwd, p),
-        None => cwd,
-    })
+/// Where the config is: `--workspace-folder` and `--config`, as the reference CLI takes them.
+#[derive(clap::Args, Debug)]
+pub struct ConfigArgs {
+    /// Workspace folder path (default: the current directory).
+    #[arg(long)]
+    pub workspace_folder: Option<PathBuf>,
+    /// devcontainer.json path (default: discovered in the workspace folder).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
-/// Finds the config file; a missing workspace folder is reported as such.
-pub fn locate(workspace: &Path, config: Option<&Path>) -> Result<DiscoveredConfig, ConfigError> {
-    if config.is_none() && !workspace.is_dir() {
-        return Err(ConfigError::io(
-            workspace,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "workspace folder does not exist"),
-        ));
+impl ConfigArgs {
+    /// The absolute workspace folder and the config file found for it.
+    pub fn locate(&self) -> Result<(PathBuf, DiscoveredConfig), ConfigError> {
+        let cwd = std::env::current_dir().map_err(|e| ConfigError::io(".", e))?;
+        let workspace = match &self.workspace_folder {
+            Some(p) => devc_config::discovery::resolve_path(&cwd, p),
+            None => cwd,
+        };
+        if self.config.is_none() && !workspace.is_dir() {
+            return Err(ConfigError::io(
+                &workspace,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "workspace folder does not exist"),
+            ));
+        }
+        let found = devc_config::discover_config(&workspace, self.config.as_deref())?;
+        Ok((workspace, found))
     }
-    devc_config::discover_config(workspace, config)
 }
 
 /// Writes `value` as one line on stdout.

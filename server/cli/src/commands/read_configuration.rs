@@ -3,23 +3,17 @@
 //! The merged configuration reads the base image's `devcontainer.metadata` label
 //! from Docker when it can, and says so on stderr when it cannot.
 
-use super::{locate, workspace_folder};
 use crate::LogArgs;
 use devc_config::read_configuration::ReadConfigurationOptions;
 use devc_config::dockerfile::{self, Dockerfile, PlatformInfo};
 use devc_config::{ConfigDocument, ConfigError, DevContainerConfig, ResolvedConfig};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Workspace folder path (default: current directory).
-    #[arg(long)]
-    workspace_folder: Option<PathBuf>,
-    /// devcontainer.json path (default: discovered in the workspace folder).
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    location: super::ConfigArgs,
     /// Mount the workspace using its git root.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     mount_workspace_git_root: bool,
@@ -47,8 +41,7 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn read(args: &Args) -> Result<Value, ConfigError> {
-    let ws = workspace_folder(args.workspace_folder.as_deref())?;
-    let found = locate(&ws, args.config.as_deref())?;
+    let (ws, found) = args.location.locate()?;
     tracing::debug!(config = %found.path.display(), "reading configuration");
     let doc = ConfigDocument::read(&found.path)?;
     let value = doc.value()?;

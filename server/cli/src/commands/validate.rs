@@ -1,11 +1,10 @@
 //! `devc validate`: prints every diagnostic of the config as
 //! `file:line:col: severity: message` (or a JSON array), exit 1 if any is an error.
 
-use super::{locate, workspace_folder};
 use devc_config::{diagnose, ConfigDocument, Severity};
 use devc_jsonc::PositionEncoding;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -16,21 +15,15 @@ pub enum Format {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Workspace folder to look for the config in (default: current directory).
-    #[arg(long)]
-    workspace_folder: Option<PathBuf>,
-    /// devcontainer.json path (overrides discovery).
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    location: super::ConfigArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let doc = workspace_folder(args.workspace_folder.as_deref())
-        .and_then(|ws| locate(&ws, args.config.as_deref()))
-        .and_then(|found| ConfigDocument::read(&found.path));
+    let doc = args.location.locate().and_then(|(_, found)| ConfigDocument::read(&found.path));
     let doc = match doc {
         Ok(doc) => doc,
         Err(e) => {
