@@ -7,6 +7,16 @@ pub enum RuntimeError {
     DaemonUnavailable { endpoint: String, reason: String },
     #[error("image {image} not found locally. Build it or pull it first (`docker pull {image}`)")]
     ImageNotFound { image: String },
+    #[error("pulling image {image} failed: {message}. Check the image name and that the registry is reachable, or build the image locally")]
+    PullFailed { image: String, message: String },
+    #[error("container {id} not found; it may have been removed (run `devc up` to create it again)")]
+    ContainerNotFound { id: String },
+    #[error("image build failed at step {step}: {message}. Fix the Dockerfile or build arguments and run again")]
+    BuildFailed { step: String, message: String },
+    #[error("the {backend} backend does not support {option}; remove it from the configuration or use another runtime")]
+    Unsupported { backend: String, option: String },
     #[error("{operation} failed: {message}")]
     Api { operation: String, message: String },
+    #[error("{operation} was cancelled")]
+    Cancelled { operation: String },
 }

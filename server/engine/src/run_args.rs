@@ -1,0 +1,1 @@
+//! runArgs parsing (in progress).
