@@ -22,6 +22,20 @@ enum Command {
     ReadConfiguration(commands::read_configuration::Args),
     /// Check devcontainer.json: syntax, schema and semantic problems as file:line:col lines.
     Validate(commands::validate::Args),
+    /// Create or reuse the dev container and run its lifecycle hooks.
+    Up(commands::engine::UpArgs),
+    /// Build the dev container's image.
+    Build(commands::engine::BuildArgs),
+    /// Run a command in the dev container as the remote user.
+    Exec(commands::engine::ExecArgs),
+    /// Run the lifecycle hooks that are due in the existing dev container.
+    RunUserCommands(commands::engine::RunUserCommandsArgs),
+    /// Stop the dev container.
+    Stop(commands::engine::CommonArgs),
+    /// Stop and remove the dev container.
+    Down(commands::engine::DownArgs),
+    /// Apply the config's shutdownAction (what editors call when they close the workspace).
+    Shutdown(commands::engine::CommonArgs),
 }
 
 /// Flags every command shares with the reference CLI.
@@ -35,6 +49,10 @@ pub struct LogArgs {
     pub log_level: LogLevel,
 }
 
+fn init(log: &LogArgs) {
+    logging::init(log.log_format, log.log_level);
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -45,6 +63,34 @@ fn main() -> ExitCode {
         Command::Validate(args) => {
             logging::init(LogFormat::Text, LogLevel::Info);
             commands::validate::run(args)
+        }
+        Command::Up(args) => {
+            init(&args.common.log);
+            commands::engine::up(args)
+        }
+        Command::Build(args) => {
+            init(&args.common.log);
+            commands::engine::build(args)
+        }
+        Command::Exec(args) => {
+            init(&args.common.log);
+            commands::engine::exec(args)
+        }
+        Command::RunUserCommands(args) => {
+            init(&args.common.log);
+            commands::engine::run_user_commands(args)
+        }
+        Command::Stop(args) => {
+            init(&args.log);
+            commands::engine::stop(args)
+        }
+        Command::Down(args) => {
+            init(&args.common.log);
+            commands::engine::down(args)
+        }
+        Command::Shutdown(args) => {
+            init(&args.log);
+            commands::engine::shutdown(args)
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct ReadConfigurationOptions {
     pub local_env: HashMap<String, String>,
     pub workspace: WorkspaceOptions,
     pub container: Option<ContainerContext>,
+    /// Id labels known before a container exists (`up` creating one): they define
+    /// `${devcontainerId}` while `${containerEnv:…}` stays literal.
+    pub id_labels: Option<IndexMap<String, String>>,
 }
 
 impl ReadConfigurationOptions {
@@ -52,6 +55,7 @@ impl ReadConfigurationOptions {
             local_env: std::env::vars().collect(),
             workspace: WorkspaceOptions::default(),
             container: None,
+            id_labels: None,
         }
     }
 }
@@ -213,7 +217,9 @@ pub fn read_configuration(
         devcontainer_id: opts
             .container
             .as_ref()
-            .map(|c| id::devcontainer_id(&c.id_labels)),
+            .map(|c| &c.id_labels)
+            .or(opts.id_labels.as_ref())
+            .map(id::devcontainer_id),
         container_env: opts.container.as_ref().map(|c| c.env.clone()),
         config_file: Some(opts.config_file.clone()),
     };
@@ -364,6 +370,7 @@ mod tests {
                 ..Default::default()
             },
             container: None,
+            id_labels: None,
         }
     }
 

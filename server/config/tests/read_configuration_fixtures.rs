@@ -104,6 +104,7 @@ fn run_case(name: &str) -> (String, String) {
             platform: HostPlatform::Linux,
         },
         container,
+        id_labels: None,
     };
     let resolved = read_configuration(document, &opts).unwrap();
 

@@ -162,7 +162,12 @@ pub fn container_user(
     let home = non_empty(env.get("HOME"))
         .or_else(|| passwd.as_ref().and_then(|p| non_empty(Some(&p.home))))
         .unwrap_or_else(|| "/root".to_string());
-    ContainerUser { user: user.to_string(), passwd, shell, home }
+    ContainerUser {
+        user: user.to_string(),
+        passwd,
+        shell,
+        home,
+    }
 }
 
 /// Where probe results are cached.
@@ -185,14 +190,22 @@ pub struct ProbeOptions {
 
 impl Default for ProbeOptions {
     fn default() -> Self {
-        ProbeOptions { cache: ProbeCache::Default, timeout: PROBE_TIMEOUT, shell: None }
+        ProbeOptions {
+            cache: ProbeCache::Default,
+            timeout: PROBE_TIMEOUT,
+            shell: None,
+        }
     }
 }
 
 /// `$XDG_CACHE_HOME/devc/user-env`, else `~/.cache/devc/user-env`, else a per-user
 /// folder in the temp dir.
 pub fn default_cache_dir() -> PathBuf {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(x) = var("XDG_CACHE_HOME").filter(|p| p.is_absolute()) {
         return x.join("devc").join("user-env");
     }
@@ -200,12 +213,20 @@ pub fn default_cache_dir() -> PathBuf {
         return home.join(".cache").join("devc").join("user-env");
     }
     let user = std::env::var("USER").unwrap_or_else(|_| "user".to_string());
-    std::env::temp_dir().join(format!("devc-{}", sanitize(&user))).join("user-env")
+    std::env::temp_dir()
+        .join(format!("devc-{}", sanitize(&user)))
+        .join("user-env")
 }
 
 fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -271,8 +292,10 @@ fn write_cache(
 ) -> std::io::Result<()> {
     let mut sorted: Vec<(&String, &String)> = env.iter().collect();
     sorted.sort();
-    let env_obj: Map<String, Value> =
-        sorted.into_iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let env_obj: Map<String, Value> = sorted
+        .into_iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     let doc = serde_json::json!({
         "version": CACHE_VERSION,
         "containerId": container.id,
@@ -301,7 +324,10 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
     }
     #[cfg(not(unix))]
     {
@@ -444,7 +470,9 @@ pub async fn probe_with<R: Runtime>(
                 return HashMap::new();
             }
             Err(e) => {
-                tracing::warn!("userEnvProbe failed: {e}. Continuing with the container environment only");
+                tracing::warn!(
+                    "userEnvProbe failed: {e}. Continuing with the container environment only"
+                );
                 return HashMap::new();
             }
         }
@@ -453,10 +481,17 @@ pub async fn probe_with<R: Runtime>(
         tracing::warn!("userEnvProbe: {shell} printed no environment. Continuing with the container environment only");
         return HashMap::new();
     };
-    tracing::debug!("userEnvProbe: {} variables in {:?}", env.len(), started.elapsed());
+    tracing::debug!(
+        "userEnvProbe: {} variables in {:?}",
+        env.len(),
+        started.elapsed()
+    );
     if let Some(path) = &cache_path {
         if let Err(e) = write_cache(path, container, user, mode, &env) {
-            tracing::warn!("userEnvProbe: cannot write the cache {}: {e}", path.display());
+            tracing::warn!(
+                "userEnvProbe: cannot write the cache {}: {e}",
+                path.display()
+            );
         }
     }
     env
@@ -608,7 +643,10 @@ mod tests {
     #[test]
     fn passwd_lookup_by_name_uid_and_user_group() {
         let dev = find_passwd_user(PASSWD, "dev").unwrap();
-        assert_eq!((dev.uid.as_str(), dev.home.as_str(), dev.shell.as_str()), ("1000", "/home/dev", "/usr/bin/zsh"));
+        assert_eq!(
+            (dev.uid.as_str(), dev.home.as_str(), dev.shell.as_str()),
+            ("1000", "/home/dev", "/usr/bin/zsh")
+        );
         assert_eq!(find_passwd_user(PASSWD, "1000").unwrap().name, "dev");
         assert_eq!(find_passwd_user(PASSWD, "dev:dev").unwrap().name, "dev");
         assert_eq!(find_passwd_user(PASSWD, "0").unwrap().shell, "/bin/bash");
@@ -621,10 +659,20 @@ mod tests {
         let mut c = ContainerDetails::default();
         let p = find_passwd_user(PASSWD, "dev");
         let u = container_user(&c, "dev", p.clone());
-        assert_eq!((u.shell.as_str(), u.home.as_str()), ("/usr/bin/zsh", "/home/dev"));
-        c.env = vec!["SHELL=/bin/fish".into(), "HOME=/custom".into(), "EMPTY=".into()];
+        assert_eq!(
+            (u.shell.as_str(), u.home.as_str()),
+            ("/usr/bin/zsh", "/home/dev")
+        );
+        c.env = vec![
+            "SHELL=/bin/fish".into(),
+            "HOME=/custom".into(),
+            "EMPTY=".into(),
+        ];
         let u = container_user(&c, "dev", p);
-        assert_eq!((u.shell.as_str(), u.home.as_str()), ("/bin/fish", "/custom"));
+        assert_eq!(
+            (u.shell.as_str(), u.home.as_str()),
+            ("/bin/fish", "/custom")
+        );
         let u = container_user(&ContainerDetails::default(), "ghost", None);
         assert_eq!((u.shell.as_str(), u.home.as_str()), ("/bin/sh", "/root"));
         c.env = vec!["SHELL=".into()];
@@ -633,15 +681,27 @@ mod tests {
 
     #[test]
     fn shell_args_per_mode() {
-        assert_eq!(shell_args("/bin/bash", UserEnvProbe::LoginInteractiveShell), Some(vec!["-lic"]));
-        assert_eq!(shell_args("/bin/sh", UserEnvProbe::LoginShell), Some(vec!["-lc"]));
-        assert_eq!(shell_args("zsh", UserEnvProbe::InteractiveShell), Some(vec!["-ic"]));
+        assert_eq!(
+            shell_args("/bin/bash", UserEnvProbe::LoginInteractiveShell),
+            Some(vec!["-lic"])
+        );
+        assert_eq!(
+            shell_args("/bin/sh", UserEnvProbe::LoginShell),
+            Some(vec!["-lc"])
+        );
+        assert_eq!(
+            shell_args("zsh", UserEnvProbe::InteractiveShell),
+            Some(vec!["-ic"])
+        );
         assert_eq!(shell_args("/bin/sh", UserEnvProbe::None), None);
         assert_eq!(
             shell_args("/opt/microsoft/pwsh", UserEnvProbe::LoginShell),
             Some(vec!["-Login", "-Command"])
         );
-        assert_eq!(shell_args("pwsh-preview", UserEnvProbe::InteractiveShell), Some(vec!["-Command"]));
+        assert_eq!(
+            shell_args("pwsh-preview", UserEnvProbe::InteractiveShell),
+            Some(vec!["-Command"])
+        );
     }
 
     #[test]
@@ -687,7 +747,10 @@ mod tests {
     }
 
     fn details(id: &str, started: &str) -> ContainerDetails {
-        let mut c = ContainerDetails { id: id.into(), ..Default::default() };
+        let mut c = ContainerDetails {
+            id: id.into(),
+            ..Default::default()
+        };
         c.state.started_at = started.into();
         c
     }
@@ -697,10 +760,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = details("c0ffee", "2024-01-01T00:00:00.1Z");
         let path = cache_file(dir.path(), &c.id, "dev", UserEnvProbe::LoginShell);
-        let env: HashMap<String, String> =
-            [("A".to_string(), "1".to_string()), ("B".to_string(), "x\0y".to_string())].into();
+        let env: HashMap<String, String> = [
+            ("A".to_string(), "1".to_string()),
+            ("B".to_string(), "x\0y".to_string()),
+        ]
+        .into();
         write_cache(&path, &c, "dev", UserEnvProbe::LoginShell, &env).unwrap();
-        assert_eq!(read_cache(&path, &c, "dev", UserEnvProbe::LoginShell), Some(env));
+        assert_eq!(
+            read_cache(&path, &c, "dev", UserEnvProbe::LoginShell),
+            Some(env)
+        );
         // A restart (new StartedAt) or another user/mode is a miss.
         let restarted = details("c0ffee", "2024-01-02T00:00:00Z");
         assert!(read_cache(&path, &restarted, "dev", UserEnvProbe::LoginShell).is_none());
@@ -713,7 +782,10 @@ mod tests {
             assert_eq!(mode, 0o600);
         }
         // Different users and modes get different files; odd characters are safe.
-        assert_ne!(path, cache_file(dir.path(), &c.id, "root", UserEnvProbe::LoginShell));
+        assert_ne!(
+            path,
+            cache_file(dir.path(), &c.id, "root", UserEnvProbe::LoginShell)
+        );
         let odd = cache_file(dir.path(), "../x", "a/b", UserEnvProbe::LoginShell);
         assert_eq!(odd.parent(), Some(dir.path()));
         // A corrupt file is a miss.
@@ -732,7 +804,11 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let cli = vec!["A=cli".to_string(), "B=cli=with=eq".to_string(), "E=".to_string()];
+        let cli = vec![
+            "A=cli".to_string(),
+            "B=cli=with=eq".to_string(),
+            "E=".to_string(),
+        ];
         let remote = json!({
             "B": "config",
             "GONE": null,

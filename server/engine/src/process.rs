@@ -70,28 +70,43 @@ impl fmt::Debug for OutputSink {
 impl OutputSink {
     /// devc's stderr (both output streams of the process go there).
     pub fn stderr() -> Self {
-        OutputSink { target: Target::Stderr, prefix: None }
+        OutputSink {
+            target: Target::Stderr,
+            prefix: None,
+        }
     }
 
     /// Calls `f(bytes, is_stderr)` for every piece of output.
     pub fn callback(f: impl Fn(&[u8], bool) + Send + Sync + 'static) -> Self {
-        OutputSink { target: Target::Callback(Arc::new(f)), prefix: None }
+        OutputSink {
+            target: Target::Callback(Arc::new(f)),
+            prefix: None,
+        }
     }
 
     /// Like [`OutputSink::callback`], from a shared callback.
     pub fn from_callback(f: OutputCallback) -> Self {
-        OutputSink { target: Target::Callback(f), prefix: None }
+        OutputSink {
+            target: Target::Callback(f),
+            prefix: None,
+        }
     }
 
     /// Drops the output (the tail is still kept).
     pub fn discard() -> Self {
-        OutputSink { target: Target::Discard, prefix: None }
+        OutputSink {
+            target: Target::Discard,
+            prefix: None,
+        }
     }
 
     /// The same destination, every line prefixed with `[name] ` (nested prefixes add up).
     pub fn prefixed(&self, name: &str) -> Self {
         let prefix = format!("{}[{name}] ", self.prefix.as_deref().unwrap_or(""));
-        OutputSink { target: self.target.clone(), prefix: Some(prefix) }
+        OutputSink {
+            target: self.target.clone(),
+            prefix: Some(prefix),
+        }
     }
 
     pub fn prefix(&self) -> Option<&str> {
@@ -340,7 +355,10 @@ pub async fn run_in_container<R: Runtime>(
     }
     writer.finish();
     let exit_code = rt.exec_wait(&session.id).await?;
-    Ok(ProcessResult { exit_code, tail: writer.tail() })
+    Ok(ProcessResult {
+        exit_code,
+        tail: writer.tail(),
+    })
 }
 
 /// The complete output of a finished process.
@@ -410,7 +428,10 @@ pub async fn run_on_host(
 ) -> Result<ProcessResult, EngineError> {
     let argv = host_argv(command);
     let Some((program, args)) = argv.split_first() else {
-        return Ok(ProcessResult { exit_code: 0, tail: Vec::new() });
+        return Ok(ProcessResult {
+            exit_code: 0,
+            tail: Vec::new(),
+        });
     };
     let mut child = tokio::process::Command::new(program)
         .args(args)
@@ -447,7 +468,10 @@ pub async fn run_on_host(
         cwd: cwd.display().to_string(),
         message: e.to_string(),
     })?;
-    Ok(ProcessResult { exit_code: exit_code_of(status), tail: writer.tail() })
+    Ok(ProcessResult {
+        exit_code: exit_code_of(status),
+        tail: writer.tail(),
+    })
 }
 
 /// One read; `None` at end of stream or on a read error.
@@ -498,7 +522,10 @@ pub(crate) async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::
         }
     })
     .await;
-    outputs.into_iter().map(|o| o.expect("every future finished")).collect()
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -506,16 +533,24 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    fn collecting() -> (OutputSink, Arc<Mutex<Vec<(Vec<u8>, bool)>>>) {
+    type Recorded = Arc<Mutex<Vec<(Vec<u8>, bool)>>>;
+
+    fn collecting() -> (OutputSink, Recorded) {
         let got = Arc::new(Mutex::new(Vec::new()));
         let g = got.clone();
-        (OutputSink::callback(move |b, e| g.lock().unwrap().push((b.to_vec(), e))), got)
+        (
+            OutputSink::callback(move |b, e| g.lock().unwrap().push((b.to_vec(), e))),
+            got,
+        )
     }
 
     fn joined(got: &Mutex<Vec<(Vec<u8>, bool)>>, stderr: bool) -> String {
         let v = got.lock().unwrap();
-        let bytes: Vec<u8> =
-            v.iter().filter(|(_, e)| *e == stderr).flat_map(|(b, _)| b.clone()).collect();
+        let bytes: Vec<u8> = v
+            .iter()
+            .filter(|(_, e)| *e == stderr)
+            .flat_map(|(b, _)| b.clone())
+            .collect();
         String::from_utf8(bytes).unwrap()
     }
 
@@ -524,7 +559,11 @@ mod tests {
         let (sink, got) = collecting();
         let mut w = sink.writer();
         w.write(b"par", false);
-        assert_eq!(got.lock().unwrap().len(), 1, "a partial line is forwarded at once");
+        assert_eq!(
+            got.lock().unwrap().len(),
+            1,
+            "a partial line is forwarded at once"
+        );
         w.write(b"tial\nnext", false);
         w.write(b"err\n", true);
         w.finish();
@@ -544,7 +583,10 @@ mod tests {
         w.write(b"oops\n", true);
         w.write(b"\n\nlast", false);
         w.finish();
-        assert_eq!(joined(&got, false), "[a] one\n[a] two\n[a] three\n[a] \n[a] last\n");
+        assert_eq!(
+            joined(&got, false),
+            "[a] one\n[a] two\n[a] three\n[a] \n[a] last\n"
+        );
         assert_eq!(joined(&got, true), "[a] oops\n");
     }
 
@@ -571,7 +613,11 @@ mod tests {
         w.finish();
         let text = joined(&got, false);
         assert!(text.starts_with("[p] xxx"));
-        assert!(text.ends_with("xy\n[p] z\n"), "{}", &text[text.len() - 20..]);
+        assert!(
+            text.ends_with("xy\n[p] z\n"),
+            "{}",
+            &text[text.len() - 20..]
+        );
         assert_eq!(text.matches("[p] ").count(), 2);
     }
 
@@ -625,9 +671,16 @@ mod tests {
 
     #[test]
     fn interrupted_is_130() {
-        let r = ProcessResult { exit_code: 130, tail: vec![] };
+        let r = ProcessResult {
+            exit_code: 130,
+            tail: vec![],
+        };
         assert!(r.interrupted() && !r.success());
-        assert!(ProcessResult { exit_code: 0, tail: vec![] }.success());
+        assert!(ProcessResult {
+            exit_code: 0,
+            tail: vec![]
+        }
+        .success());
     }
 
     #[tokio::test]
@@ -689,9 +742,13 @@ mod tests {
         .await
         .unwrap_err();
         assert!(matches!(e, EngineError::HostSpawn { .. }), "{e}");
-        let r = run_on_host(&CommandSpec::Shell("kill -INT $$".into()), dir.path(), &OutputSink::discard())
-            .await
-            .unwrap();
+        let r = run_on_host(
+            &CommandSpec::Shell("kill -INT $$".into()),
+            dir.path(),
+            &OutputSink::discard(),
+        )
+        .await
+        .unwrap();
         assert!(r.interrupted(), "{r:?}");
     }
 }

@@ -292,7 +292,7 @@ impl Runtime for Docker {
         })?;
         let options = build::build_options(request, &plan.dockerfile_name);
         let (body, writer) = context::tar_stream(plan);
-        let mut stream = client.build_image(options, None, Some(body));
+        let mut stream = client.build_image(options, None, Some(bollard::body_try_stream(body)));
         let mut state = build::BuildState::default();
         let mut outcome: Result<()> = Ok(());
         while let Some(item) = stream.next().await {
@@ -464,9 +464,14 @@ impl Runtime for Docker {
             .await
             .map_err(|e| self.container_error("container logs", id, e))?;
         let options = LogsOptionsBuilder::default().follow(follow).stdout(true).stderr(true).tail("all").build();
-        let stream = client.logs(id, Some(options));
         let (tx, rx) = mpsc::channel(OUTPUT_CHANNEL);
-        tokio::spawn(exec::pump(Box::pin(stream), tx, format!("logs of {id}")));
+        let client = client.clone();
+        let what = format!("logs of {id}");
+        let id = id.to_string();
+        tokio::spawn(async move {
+            let stream = client.logs(&id, Some(options));
+            exec::pump(Box::pin(stream), tx, what, false).await;
+        });
         Ok(rx)
     }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share: locating the workspace and
 //! config file, and writing the one-line JSON result.
 
+pub mod engine;
 pub mod read_configuration;
 pub mod validate;
 

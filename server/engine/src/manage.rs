@@ -1,0 +1,127 @@
+//! The commands around `up`: `build` (the image only), `run-user-commands`
+//! (hooks in an existing container), and `stop`, `down` and `shutdown`, which
+//! the reference CLI lacks.
+
+use crate::image::{self, build_request, ensure_image, folder_image_name};
+use crate::lifecycle::{LifecycleOptions, LifecycleOutcome};
+use crate::load::{find_container, LoadOptions, Loaded};
+use crate::up::{attach, run_hooks};
+use crate::EngineError;
+use devc_config::model::{ShutdownAction, UserEnvProbe};
+use devc_config::ConfigKind;
+use devc_runtime::{ContainerDetails, Runtime};
+
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    pub load: LoadOptions,
+    /// `--image-name` (repeatable); default: the reference's `vsc-<folder>-<hash>`.
+    pub image_names: Vec<String>,
+    pub no_cache: bool,
+}
+
+/// Builds (Dockerfile) or makes sure of (image) the config's image, labelled with
+/// its metadata, and returns the image names.
+pub async fn build<R: Runtime>(rt: &R, opts: &BuildOptions) -> Result<Vec<String>, EngineError> {
+    let loaded = Loaded::load(&opts.load)?;
+    let resolved = loaded.resolve()?;
+    let model = Loaded::model(&resolved)?;
+    match model.kind() {
+        ConfigKind::Dockerfile => {
+            let base = image::dockerfile_base_entries(rt, &model, &loaded.config_file).await?;
+            let label = crate::up::raw_metadata_label(&base, &resolved);
+            let mut names = opts.image_names.clone();
+            if names.is_empty() {
+                names.push(folder_image_name(&loaded.workspace_folder));
+            }
+            let mut request = build_request(&model, &loaded.config_file, &names[0], label, opts.no_cache)?;
+            request.tags = names.clone();
+            let progress = |line: &str| tracing::info!("{line}");
+            rt.build_image(&request, &progress).await?;
+            Ok(names)
+        }
+        ConfigKind::Image => {
+            let image = model.image.clone().unwrap_or_default();
+            ensure_image(rt, &image).await?;
+            if opts.image_names.is_empty() {
+                Ok(vec![image])
+            } else {
+                // Re-label the image under the requested names with the config's metadata.
+                let details = rt.inspect_image(&image).await?;
+                let base = image::metadata_entries(&details)?;
+                let label = crate::up::raw_metadata_label(&base, &resolved);
+                image::relabel(rt, &image, &opts.image_names, label, &details.user).await?;
+                Ok(opts.image_names.clone())
+            }
+        }
+        ConfigKind::Compose => Err(EngineError::Invalid("Docker Compose configurations are not supported by `devc build` yet".into())),
+        ConfigKind::None => Err(EngineError::Invalid("the configuration has neither \"image\" nor \"build\"; nothing to build".into())),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunUserCommandsOptions {
+    pub load: LoadOptions,
+    pub remote_env: Vec<String>,
+    pub default_user_env_probe: UserEnvProbe,
+    pub lifecycle: LifecycleOptions,
+}
+
+/// Runs the lifecycle hooks that are due in the workspace's (running) container.
+pub async fn run_user_commands<R: Runtime>(rt: &R, opts: &RunUserCommandsOptions) -> Result<LifecycleOutcome, EngineError> {
+    let loaded = Loaded::load(&opts.load)?;
+    let container = running_container(rt, &loaded).await?;
+    let attached = attach(&loaded, container)?;
+    run_hooks(rt, &attached, &opts.remote_env, opts.default_user_env_probe, opts.lifecycle.clone()).await
+}
+
+async fn running_container<R: Runtime>(rt: &R, loaded: &Loaded) -> Result<ContainerDetails, EngineError> {
+    let c = find_container(rt, loaded).await?.ok_or_else(|| EngineError::NoContainer { labels: loaded.describe_labels() })?;
+    if !c.state.running {
+        return Err(EngineError::Invalid(format!("the dev container {} is not running; run `devc up` first", short(&c.id))));
+    }
+    Ok(c)
+}
+
+/// Stops the workspace's container; `None` when there is none.
+pub async fn stop<R: Runtime>(rt: &R, load: &LoadOptions) -> Result<Option<String>, EngineError> {
+    let loaded = Loaded::load(load)?;
+    let Some(c) = find_container(rt, &loaded).await? else { return Ok(None) };
+    if c.state.running {
+        tracing::info!("Stopping container {}", short(&c.id));
+        rt.stop_container(&c.id, None).await?;
+    }
+    Ok(Some(c.id))
+}
+
+/// Stops and removes the workspace's container (and its anonymous volumes with
+/// `remove_volumes`); `None` when there is none.
+pub async fn down<R: Runtime>(rt: &R, load: &LoadOptions, remove_volumes: bool) -> Result<Option<String>, EngineError> {
+    let loaded = Loaded::load(load)?;
+    let Some(c) = find_container(rt, &loaded).await? else { return Ok(None) };
+    tracing::info!("Removing container {}", short(&c.id));
+    rt.remove_container(&c.id, true, remove_volumes).await?;
+    Ok(Some(c.id))
+}
+
+/// What an editor calls when it closes the workspace: honours `shutdownAction`
+/// (`stopContainer`, the default, or `none`). Returns the action and the container.
+pub async fn shutdown<R: Runtime>(rt: &R, load: &LoadOptions) -> Result<(ShutdownAction, Option<String>), EngineError> {
+    let loaded = Loaded::load(load)?;
+    let Some(c) = find_container(rt, &loaded).await? else {
+        return Ok((ShutdownAction::None, None));
+    };
+    let attached = attach(&loaded, c)?;
+    let action = match attached.merged.get("shutdownAction").and_then(|v| v.as_str()) {
+        Some("none") => ShutdownAction::None,
+        _ => ShutdownAction::StopContainer,
+    };
+    if action == ShutdownAction::StopContainer && attached.container.state.running {
+        tracing::info!("Stopping container {} (shutdownAction)", short(&attached.container.id));
+        rt.stop_container(&attached.container.id, None).await?;
+    }
+    Ok((action, Some(attached.container.id)))
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}

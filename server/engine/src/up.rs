@@ -1,0 +1,341 @@
+//! `devc up`: find the workspace's container by its id labels (reuse, start or
+//! create it), get its image (local, pulled or built), then run the lifecycle
+//! hooks. One `up` at a time per dev container (see `lock`).
+
+use crate::container_spec::{container_spec, SpecInputs};
+use crate::env_probe::{self, exec_env};
+use crate::image::{self, build_request, ensure_image, folder_image_name};
+use crate::lifecycle::{run_lifecycle, LifecycleHooks, LifecycleOptions, LifecycleOutcome, LifecycleRun};
+use crate::load::{find_container, LoadOptions, Loaded};
+use crate::process::{run_on_host, OutputSink};
+use crate::{lock, uid, EngineError};
+use devc_config::model::{CommandSpec, UserEnvProbe};
+use devc_config::{ConfigKind, LifecycleCommand, ResolvedConfig};
+use devc_runtime::{ContainerDetails, Runtime};
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+pub struct UpOptions {
+    pub load: LoadOptions,
+    pub remove_existing_container: bool,
+    pub build_no_cache: bool,
+    pub expect_existing_container: bool,
+    pub skip_post_create: bool,
+    pub skip_post_attach: bool,
+    pub skip_non_blocking: bool,
+    pub prebuild: bool,
+    /// `--remote-env K=V`.
+    pub remote_env: Vec<String>,
+    /// `--mount` (docker `--mount` syntax).
+    pub mounts: Vec<String>,
+    pub include_configuration: bool,
+    pub include_merged_configuration: bool,
+    pub default_user_env_probe: UserEnvProbe,
+    /// `--update-remote-user-uid-default` is not `never`.
+    pub update_remote_user_uid: bool,
+}
+
+impl Default for UpOptions {
+    fn default() -> Self {
+        UpOptions {
+            load: LoadOptions { mount_workspace_git_root: true, ..Default::default() },
+            remove_existing_container: false,
+            build_no_cache: false,
+            expect_existing_container: false,
+            skip_post_create: false,
+            skip_post_attach: false,
+            skip_non_blocking: false,
+            prebuild: false,
+            remote_env: Vec::new(),
+            mounts: Vec::new(),
+            include_configuration: false,
+            include_merged_configuration: false,
+            default_user_env_probe: UserEnvProbe::LoginInteractiveShell,
+            update_remote_user_uid: true,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct UpResult {
+    pub container_id: String,
+    pub remote_user: String,
+    pub remote_workspace_folder: Option<String>,
+    pub configuration: Option<Value>,
+    pub merged_configuration: Option<Value>,
+    pub outcome: LifecycleOutcome,
+}
+
+impl UpResult {
+    /// The reference CLI's result line.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("outcome".into(), "success".into());
+        m.insert("containerId".into(), self.container_id.clone().into());
+        m.insert("remoteUser".into(), self.remote_user.clone().into());
+        if let Some(f) = &self.remote_workspace_folder {
+            m.insert("remoteWorkspaceFolder".into(), f.clone().into());
+        }
+        if let Some(c) = &self.configuration {
+            m.insert("configuration".into(), c.clone());
+        }
+        if let Some(c) = &self.merged_configuration {
+            m.insert("mergedConfiguration".into(), c.clone());
+        }
+        Value::Object(m)
+    }
+}
+
+/// A container as the engine sees it once it runs: the resolved config, the
+/// metadata entries and their merge, and who and where commands run.
+pub struct Attached {
+    pub container: ContainerDetails,
+    pub resolved: ResolvedConfig,
+    pub entries: Vec<Value>,
+    pub merged: Value,
+    pub remote_user: String,
+    pub remote_workspace_folder: Option<String>,
+}
+
+/// Resolves everything about a running container (all variable phases applied).
+pub fn attach(loaded: &Loaded, container: ContainerDetails) -> Result<Attached, EngineError> {
+    let resolved = loaded.resolve_for(&container)?;
+    let labels: IndexMap<String, String> = container.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let entries = resolved.container_metadata_entries(&labels, &[])?;
+    let merged = resolved.merged_configuration(&entries);
+    let remote_user = remote_user(&merged, &container.user);
+    let remote_workspace_folder = resolved.workspace.workspace_folder_str().map(str::to_string);
+    Ok(Attached { container, resolved, entries, merged, remote_user, remote_workspace_folder })
+}
+
+/// remoteUser, else containerUser, else the container's user, else root.
+fn remote_user(merged: &Value, image_user: &str) -> String {
+    let pick = |k: &str| merged.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    pick("remoteUser")
+        .or_else(|| pick("containerUser"))
+        .or_else(|| Some(image_user.to_string()).filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "root".to_string())
+}
+
+pub async fn up<R: Runtime>(rt: &R, opts: &UpOptions) -> Result<UpResult, EngineError> {
+    let loaded = Loaded::load(&opts.load)?;
+    let _lock = lock::lock(&loaded.devcontainer_id()).await?;
+    let resolved = loaded.resolve()?;
+    let model = Loaded::model(&resolved)?;
+    match model.kind() {
+        ConfigKind::Compose => {
+            return Err(EngineError::Invalid(
+                "Docker Compose configurations (dockerComposeFile) are not supported by `devc up` yet; use an image or Dockerfile configuration".into(),
+            ))
+        }
+        ConfigKind::None => {
+            return Err(EngineError::Invalid(format!(
+                "{} has none of \"image\", \"build\" (Dockerfile) or \"dockerComposeFile\"; add one to say which container to run",
+                loaded.config_file.display()
+            )))
+        }
+        _ => {}
+    }
+    if let Some(cmd) = &model.initialize_command {
+        run_initialize_command(cmd, &loaded).await?;
+    }
+
+    let mut existing = find_container(rt, &loaded).await?;
+    if let (Some(c), true) = (&existing, opts.remove_existing_container) {
+        tracing::info!("Removing existing container {}", short(&c.id));
+        rt.remove_container(&c.id, true, false).await?;
+        existing = None;
+    }
+    let container = match existing {
+        Some(c) => {
+            if !c.state.running {
+                tracing::info!("Starting container {}", short(&c.id));
+                rt.start_container(&c.id).await?;
+            }
+            rt.inspect_container(&c.id).await?
+        }
+        None if opts.expect_existing_container => return Err(EngineError::ExpectedContainerMissing),
+        None => create(rt, &loaded, &resolved, &model, opts).await?,
+    };
+
+    let attached = attach(&loaded, container)?;
+    let outcome = run_hooks(rt, &attached, &opts.remote_env, opts.default_user_env_probe, lifecycle_options(opts)).await?;
+    Ok(UpResult {
+        container_id: attached.container.id.clone(),
+        remote_user: attached.remote_user.clone(),
+        remote_workspace_folder: attached.remote_workspace_folder.clone(),
+        configuration: opts.include_configuration.then(|| attached.resolved.configuration.clone()),
+        merged_configuration: opts.include_merged_configuration.then(|| attached.merged.clone()),
+        outcome,
+    })
+}
+
+fn lifecycle_options(opts: &UpOptions) -> LifecycleOptions {
+    LifecycleOptions {
+        skip_post_create: opts.skip_post_create,
+        skip_post_attach: opts.skip_post_attach,
+        skip_non_blocking: opts.skip_non_blocking,
+        prebuild: opts.prebuild,
+        ..Default::default()
+    }
+}
+
+/// Probes the user's environment and runs the hooks that are due.
+pub async fn run_hooks<R: Runtime>(
+    rt: &R,
+    attached: &Attached,
+    cli_remote_env: &[String],
+    default_probe: UserEnvProbe,
+    options: LifecycleOptions,
+) -> Result<LifecycleOutcome, EngineError> {
+    let env = user_env(rt, attached, cli_remote_env, default_probe).await?;
+    let hooks = LifecycleHooks::from_metadata(&attached.entries);
+    let wait_for = attached.merged.get("waitFor").and_then(Value::as_str);
+    let run = LifecycleRun {
+        container: &attached.container,
+        hooks: &hooks,
+        wait_for,
+        remote_user: &attached.remote_user,
+        home: None,
+        remote_workspace_folder: attached.remote_workspace_folder.as_deref(),
+        env: &env,
+        options,
+        output: OutputSink::stderr(),
+    };
+    run_lifecycle(rt, &run).await
+}
+
+/// The environment commands run with: probed shell env, `--remote-env`, remoteEnv.
+pub async fn user_env<R: Runtime>(
+    rt: &R,
+    attached: &Attached,
+    cli_remote_env: &[String],
+    default_probe: UserEnvProbe,
+) -> Result<Vec<String>, EngineError> {
+    let mode = attached
+        .merged
+        .get("userEnvProbe")
+        .and_then(Value::as_str)
+        .and_then(env_probe::parse_mode)
+        .unwrap_or(default_probe);
+    let probed = env_probe::probe(rt, &attached.container, &attached.remote_user, mode).await;
+    let remote_env = attached.merged.get("remoteEnv").and_then(Value::as_object).cloned().unwrap_or_default();
+    exec_env(&attached.container.env, &probed, cli_remote_env, &remote_env)
+}
+
+async fn run_initialize_command(cmd: &LifecycleCommand, loaded: &Loaded) -> Result<(), EngineError> {
+    tracing::info!("Running the initializeCommand from devcontainer.json...");
+    let sink = OutputSink::stderr();
+    let cwd = &loaded.workspace_folder;
+    let check = |name: &str, r: crate::process::ProcessResult| {
+        if r.success() || r.interrupted() {
+            Ok(())
+        } else {
+            Err(EngineError::HookFailed {
+                hook: format!("initializeCommand{name}"),
+                origin: "devcontainer.json".into(),
+                exit_code: r.exit_code,
+                output_tail: r.tail,
+            })
+        }
+    };
+    match cmd {
+        LifecycleCommand::Shell(s) if s.trim().is_empty() => Ok(()),
+        LifecycleCommand::Exec(a) if a.is_empty() => Ok(()),
+        LifecycleCommand::Shell(s) => check("", run_on_host(&CommandSpec::Shell(s.clone()), cwd, &sink).await?),
+        LifecycleCommand::Exec(a) => check("", run_on_host(&CommandSpec::Exec(a.clone()), cwd, &sink).await?),
+        LifecycleCommand::Parallel(map) => {
+            let runs = map.iter().map(|(name, spec)| {
+                let sink = sink.prefixed(name);
+                async move { (name.clone(), run_on_host(spec, cwd, &sink).await) }
+            });
+            for (name, result) in futures_util::future::join_all(runs).await {
+                check(&format!(" ({name})"), result?)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Creates and starts the container: image (local/pulled/built), UID update,
+/// labels and the spec.
+async fn create<R: Runtime>(
+    rt: &R,
+    loaded: &Loaded,
+    resolved: &ResolvedConfig,
+    model: &devc_config::DevContainerConfig,
+    opts: &UpOptions,
+) -> Result<ContainerDetails, EngineError> {
+    let progress = |line: &str| tracing::info!("{line}");
+    // The metadata label holds raw entries: the base image's, then this config's.
+    let (image_name, details, entries, label) = match model.kind() {
+        ConfigKind::Dockerfile => {
+            let base_entries = image::dockerfile_base_entries(rt, model, &loaded.config_file).await?;
+            let entries = resolved.metadata_entries(&base_entries, &[])?;
+            let label = raw_metadata_label(&base_entries, resolved);
+            let tag = folder_image_name(&loaded.workspace_folder);
+            let request = build_request(model, &loaded.config_file, &tag, label.clone(), opts.build_no_cache)?;
+            tracing::info!("Building image {tag} from {}", request.dockerfile.display());
+            rt.build_image(&request, &progress).await?;
+            let details = rt.inspect_image(&tag).await?;
+            (tag, details, entries, label)
+        }
+        _ => {
+            let image = model.image.clone().unwrap_or_default();
+            let details = ensure_image(rt, &image).await?;
+            let base_entries = image::metadata_entries(&details)?;
+            let entries = resolved.metadata_entries(&base_entries, &[])?;
+            let label = raw_metadata_label(&base_entries, resolved);
+            (image, details, entries, label)
+        }
+    };
+    let merged = resolved.merged_configuration(&entries);
+
+    let mut run_image = image_name.clone();
+    let user = remote_user(&merged, &details.user);
+    let update_uid = merged.get("updateRemoteUserUID").and_then(Value::as_bool).unwrap_or(true) && opts.update_remote_user_uid;
+    if uid::applies(&user, update_uid) {
+        // A root-owned workspace would map the user onto root's UID: nothing to do.
+        if let Some(owner) = uid::workspace_owner(&loaded.workspace_folder).filter(|(uid, _)| *uid != 0) {
+            let base_name = if model.kind() == ConfigKind::Dockerfile { image_name.clone() } else { folder_image_name(&loaded.workspace_folder) };
+            let tag = format!("{base_name}-uid");
+            tracing::info!("Updating the UID of {user} to {}:{} ({tag})", owner.0, owner.1);
+            uid::build_uid_image(rt, &image_name, &details.user, &user, owner, &tag, &progress).await?;
+            run_image = tag;
+        }
+    }
+
+    let mut labels: BTreeMap<String, String> = loaded.id_labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    labels.insert(devc_config::METADATA_LABEL.to_string(), label);
+    let spec = container_spec(&SpecInputs {
+        image: &run_image,
+        image_details: &details,
+        config: &resolved.configuration,
+        merged: &merged,
+        workspace_mount: resolved.workspace.workspace_mount_str(),
+        labels,
+        extra_mounts: &opts.mounts,
+        base_dir: &loaded.workspace_folder,
+    })?;
+    tracing::info!("Creating container from {run_image}");
+    let id = rt.create_container(&spec).await?;
+    rt.start_container(&id).await?;
+    Ok(rt.inspect_container(&id).await?)
+}
+
+/// The label written on images and containers: raw (unsubstituted) entries, as
+/// the reference stores them — base entries as found, then the config's entry.
+pub fn raw_metadata_label(base_entries: &[Value], resolved: &ResolvedConfig) -> String {
+    let mut entries = base_entries.to_vec();
+    let own = devc_config::config_to_metadata_entry(&resolved.raw);
+    if own.as_object().is_some_and(|o| !o.is_empty()) {
+        entries.push(own);
+    }
+    devc_config::merge::metadata_label_json(&entries)
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
