@@ -4,8 +4,8 @@
 #   bash examples/up.sh [image|dockerfile] [--prepare-only]
 #
 # Installs and starts Docker when missing (tests/docker-env.sh, as in CI), builds the local base
-# image when missing (tests/images/build.sh; nothing is pulled), builds ./target/release/devc when
-# missing, then runs `devc up --workspace-folder examples/<name>`.
+# image when missing (tests/images/build.sh; nothing is pulled), builds ./target/release/devc
+# (a no-op when it is up to date), then runs `devc up --workspace-folder examples/<name>`.
 # With --prepare-only it stops before `devc up`. Set DEVC=/path/to/devc to use another binary.
 set -euo pipefail
 
@@ -36,13 +36,10 @@ if [[ $prepare_only -eq 1 ]]; then
   exit 0
 fi
 
-devc="${DEVC:-$repo/target/release/devc}"
-if [[ ! -x "$devc" ]]; then
-  echo "up.sh: building $devc" >&2
-  (cd "$repo" && cargo build --release)
-fi
-if ! "$devc" up --help >/dev/null 2>&1; then
-  echo "up.sh: this devc has no 'up' command yet; Docker and the base image are ready" >&2
-  exit 3
+if [[ -n "${DEVC:-}" ]]; then
+  devc="$DEVC"
+else
+  devc="$repo/target/release/devc"
+  (cd "$repo" && cargo build --release --quiet -p devc)
 fi
 exec "$devc" up --workspace-folder "$workspace"

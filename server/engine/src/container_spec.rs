@@ -5,8 +5,8 @@
 
 use crate::run_args::apply_run_args;
 use crate::EngineError;
-use devc_config::mount::{parse_mount, Mount, MountType};
-use devc_runtime::{ContainerSpec, ImageDetails, MountKind, MountSpec, PortBinding};
+use devc_config::mount::{parse_mount, Mount};
+use devc_runtime::{ContainerSpec, ImageDetails, PortBinding};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,18 +31,23 @@ pub fn container_spec(inputs: &SpecInputs<'_>) -> Result<ContainerSpec, EngineEr
     let merged = inputs.merged;
     let mut spec = ContainerSpec { image: inputs.image.to_string(), labels: inputs.labels.clone(), ..Default::default() };
 
+    // Mounts go through the runArgs `--mount` path: one conversion to the runtime's form.
+    let mut mounts: Vec<Mount> = Vec::new();
     if let Some(wm) = inputs.workspace_mount.filter(|s| !s.is_empty()) {
-        spec.mounts.push(mount_spec(&parse_mount(wm)?)?);
+        mounts.push(parse_mount(wm)?);
     }
     for m in merged.get("mounts").and_then(Value::as_array).into_iter().flatten() {
-        let mount = match m {
+        mounts.push(match m {
             Value::String(s) => parse_mount(s)?,
             other => devc_config::mount_from_value(other)?,
-        };
-        spec.mounts.push(mount_spec(&mount)?);
+        });
     }
     for m in inputs.extra_mounts {
-        spec.mounts.push(mount_spec(&parse_mount(m)?)?);
+        mounts.push(parse_mount(m)?);
+    }
+    let mount_args: Vec<String> = mounts.iter().flat_map(|m| ["--mount".to_string(), m.to_docker_arg()]).collect();
+    for w in apply_run_args(&mount_args, inputs.base_dir, &mut spec).map_err(|e| EngineError::Invalid(format!("mounts: {e}")))? {
+        tracing::warn!("mounts: {}", w.message);
     }
     if let Some(env) = merged.get("containerEnv").and_then(Value::as_object) {
         for (k, v) in env {
@@ -90,21 +95,6 @@ pub fn container_spec(inputs: &SpecInputs<'_>) -> Result<ContainerSpec, EngineEr
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array).into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
-}
-
-/// A parsed mount as the runtime takes it.
-pub fn mount_spec(m: &Mount) -> Result<MountSpec, EngineError> {
-    let kind = match m.kind {
-        MountType::Bind => MountKind::Bind,
-        MountType::Volume => MountKind::Volume,
-        MountType::Tmpfs => MountKind::Tmpfs,
-        other => {
-            return Err(EngineError::Invalid(format!(
-                "mount {m}: type {other:?} is not supported for dev containers; use bind, volume or tmpfs"
-            )))
-        }
-    };
-    Ok(MountSpec { kind, source: m.source.clone(), target: m.target.clone(), readonly: m.readonly })
 }
 
 /// `appPort`: a number N publishes `127.0.0.1:N:N`; a string is a `-p` value.

@@ -250,6 +250,24 @@ pub fn cache_file(dir: &Path, container_id: &str, user: &str, mode: UserEnvProbe
     ))
 }
 
+/// Deletes the cached probe results of a container (for `devc down`: the files are
+/// keyed to the container id and would otherwise stay behind). Returns how many went.
+pub fn forget_container(dir: &Path, container_id: &str) -> usize {
+    let prefix = format!("{}-", sanitize(container_id));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(&prefix) && name.ends_with(".json")
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 fn cache_dir(opts: &ProbeOptions) -> Option<PathBuf> {
     match &opts.cache {
         ProbeCache::Default => Some(default_cache_dir()),
@@ -788,6 +806,29 @@ mod tests {
         );
         let odd = cache_file(dir.path(), "../x", "a/b", UserEnvProbe::LoginShell);
         assert_eq!(odd.parent(), Some(dir.path()));
+        // `devc down` forgets a container's files, and only its own.
+        let other = details("beef", "x");
+        write_cache(
+            &cache_file(dir.path(), "beef", "dev", UserEnvProbe::LoginShell),
+            &other,
+            "dev",
+            UserEnvProbe::LoginShell,
+            &HashMap::new(),
+        )
+        .unwrap();
+        write_cache(
+            &cache_file(dir.path(), &c.id, "dev", UserEnvProbe::InteractiveShell),
+            &c,
+            "dev",
+            UserEnvProbe::InteractiveShell,
+            &HashMap::new(),
+        )
+        .unwrap();
+        assert_eq!(forget_container(dir.path(), &c.id), 2);
+        assert!(!path.exists());
+        assert!(cache_file(dir.path(), "beef", "dev", UserEnvProbe::LoginShell).exists());
+        assert_eq!(forget_container(&dir.path().join("missing"), "x"), 0);
+        write_cache(&path, &c, "dev", UserEnvProbe::LoginShell, &HashMap::new()).unwrap();
         // A corrupt file is a miss.
         std::fs::write(&path, "{not json").unwrap();
         assert!(read_cache(&path, &c, "dev", UserEnvProbe::LoginShell).is_none());

@@ -12,7 +12,7 @@ pub enum EngineError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
     /// A lifecycle hook exited non-zero. The container is left running.
-    #[error("{hook} from {origin} failed with exit code {exit_code}{}. The container is still running: fix the command and run `devc up` again (or `devc run-user-commands`)", tail_text(.output_tail))]
+    #[error("{hook} from {origin} failed with exit code {exit_code}{}. The container is still running: fix the command, then {}", tail_text(.output_tail), retry_hint(.hook))]
     HookFailed { hook: String, origin: String, exit_code: i64, output_tail: Vec<String> },
     /// `initializeCommand` (on the host) failed.
     #[error("initializeCommand failed: {message}. Fix the command in devcontainer.json and run again")]
@@ -35,5 +35,15 @@ fn tail_text(lines: &[String]) -> String {
         String::new()
     } else {
         format!("; last output:\n  {}\n", lines.join("\n  "))
+    }
+}
+
+/// Create-time hooks run once per container (their marker is already written),
+/// so only a new container runs them again.
+fn retry_hint(hook: &str) -> &'static str {
+    if hook.starts_with("postStart") || hook.starts_with("postAttach") || hook.starts_with("initialize") {
+        "run `devc up` again"
+    } else {
+        "recreate the container with `devc up --remove-existing-container` (this hook runs once per container)"
     }
 }

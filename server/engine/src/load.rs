@@ -68,6 +68,14 @@ impl Loaded {
         Ok(devc_config::read_configuration(self.document.clone(), &self.options)?)
     }
 
+    /// The config as `read-configuration` prints it without a container: both
+    /// `${devcontainerId}` and `${containerEnv:…}` stay literal, as in the reference.
+    pub fn resolve_without_container(&self) -> Result<ResolvedConfig, EngineError> {
+        let mut options = self.options.clone();
+        options.id_labels = None;
+        Ok(devc_config::read_configuration(self.document.clone(), &options)?)
+    }
+
     /// The config for an existing container (every variable phase applied).
     pub fn resolve_for(&self, container: &ContainerDetails) -> Result<ResolvedConfig, EngineError> {
         let mut options = self.options.clone();

@@ -100,6 +100,7 @@ pub async fn down<R: Runtime>(rt: &R, load: &LoadOptions, remove_volumes: bool) 
     let Some(c) = find_container(rt, &loaded).await? else { return Ok(None) };
     tracing::info!("Removing container {}", short(&c.id));
     rt.remove_container(&c.id, true, remove_volumes).await?;
+    crate::env_probe::forget_container(&crate::env_probe::default_cache_dir(), &c.id);
     Ok(Some(c.id))
 }
 

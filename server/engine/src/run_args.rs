@@ -47,7 +47,11 @@ pub struct RunArgsWarning {
 
 impl fmt::Display for RunArgsWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` in runArgs[{}]: {}", self.flag, self.index, self.message)
+        write!(
+            f,
+            "`{}` in runArgs[{}]: {}",
+            self.flag, self.index, self.message
+        )
     }
 }
 
@@ -434,7 +438,10 @@ fn scan<'a>(
         i += 1;
         if arg == "--" || arg == "-" || !arg.starts_with('-') {
             let after_bool = index > 0
-                && matches!(arg.to_ascii_lowercase().as_str(), "true" | "false" | "1" | "0")
+                && matches!(
+                    arg.to_ascii_lowercase().as_str(),
+                    "true" | "false" | "1" | "0"
+                )
                 && args[index - 1].starts_with('-')
                 && !args[index - 1].contains('=');
             let hint = if after_bool {
@@ -761,7 +768,8 @@ impl Ctx<'_> {
             }
             "log-driver" => self.spec.log_driver = opt(v),
             "log-opt" => {
-                let (k, val) = split_kv(v).ok_or_else(|| occ.invalid("expected KEY=VALUE like max-size=10m"))?;
+                let (k, val) = split_kv(v)
+                    .ok_or_else(|| occ.invalid("expected KEY=VALUE like max-size=10m"))?;
                 self.spec.log_opts.insert(k, val);
             }
             "mac-address" => {
@@ -790,11 +798,9 @@ impl Ctx<'_> {
             }
             "pid" => self.spec.pid = opt(v),
             "pids-limit" => {
-                let n: i64 = v
-                    .parse()
-                    .ok()
-                    .filter(|n| *n >= -1)
-                    .ok_or_else(|| occ.invalid("expected a number of processes, or -1 for unlimited"))?;
+                let n: i64 = v.parse().ok().filter(|n| *n >= -1).ok_or_else(|| {
+                    occ.invalid("expected a number of processes, or -1 for unlimited")
+                })?;
                 self.spec.pids_limit = Some(n);
             }
             "platform" => {
@@ -823,14 +829,17 @@ impl Ctx<'_> {
             "shm-size" => self.spec.shm_size = Some(size_value(occ)?),
             "stop-signal" => {
                 if !v.is_empty()
-                    && !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
+                    && !v
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
                 {
                     return Err(occ.invalid("expected a signal like SIGTERM, TERM or 15"));
                 }
                 self.spec.stop_signal = opt(v);
             }
             "storage-opt" => {
-                let (k, val) = split_kv(v).ok_or_else(|| occ.invalid("expected KEY=VALUE like size=20G"))?;
+                let (k, val) =
+                    split_kv(v).ok_or_else(|| occ.invalid("expected KEY=VALUE like size=20G"))?;
                 self.spec.storage_opt.insert(k, val);
             }
             "sysctl" => {
@@ -867,7 +876,9 @@ impl Ctx<'_> {
 
     fn env_entry(&self, v: &str) -> Result<String, String> {
         match v.split_once('=') {
-            Some(("", _)) => Err("expected KEY=VALUE or KEY; the variable name is empty".to_string()),
+            Some(("", _)) => {
+                Err("expected KEY=VALUE or KEY; the variable name is empty".to_string())
+            }
             Some(_) => Ok(v.to_string()),
             None if v.is_empty() => Err("expected KEY=VALUE or KEY".to_string()),
             None => Ok(match (self.host_env)(v) {
@@ -919,9 +930,10 @@ impl Ctx<'_> {
         let (kind, source) = match vol.source {
             None => (MountKind::Volume, None),
             Some(src) if is_host_path(&src) => (MountKind::Bind, Some(src)),
-            Some(src) if src.starts_with('.') => {
-                (MountKind::Bind, Some(self.resolve(&src).to_string_lossy().into_owned()))
-            }
+            Some(src) if src.starts_with('.') => (
+                MountKind::Bind,
+                Some(self.resolve(&src).to_string_lossy().into_owned()),
+            ),
             Some(src) => {
                 if !valid_volume_name(&src) {
                     let tilde = if src.starts_with('~') {
@@ -1006,10 +1018,7 @@ impl Ctx<'_> {
                 return Err(occ.invalid(format!("unexpected key `{key}` (docker run rejects it)")));
             }
             if !key.starts_with(prefix) {
-                return Err(occ.invalid(format!(
-                    "`{key}` cannot be used with type={}",
-                    m.kind
-                )));
+                return Err(occ.invalid(format!("`{key}` cannot be used with type={}", m.kind)));
             }
             let val = val.as_deref().unwrap_or("");
             match key.as_str() {
@@ -1245,9 +1254,7 @@ fn valid_device_mode(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 3
         && s.chars().all(|c| matches!(c, 'r' | 'w' | 'm'))
-        && s.chars()
-            .enumerate()
-            .all(|(i, c)| !s[..i].contains(c))
+        && s.chars().enumerate().all(|(i, c)| !s[..i].contains(c))
 }
 
 /// Docker's `host[:container[:perms]]` (a 2nd part that is a mode like `rwm` is the mode).
@@ -1398,8 +1405,21 @@ fn parse_gpus(s: &str) -> Result<GpuRequest, String> {
 }
 
 const ULIMITS: &[&str] = &[
-    "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
-    "rss", "rtprio", "rttime", "sigpending", "stack",
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
 ];
 
 /// `name=soft[:hard]` (hard defaults to soft; `-1` or `unlimited` for no limit).
@@ -1442,7 +1462,8 @@ fn parse_ulimit(s: &str) -> Result<Ulimit, String> {
 
 /// `host:ip` or `host=ip` (ip may be `[v6]` or `host-gateway`), normalized to `host:ip`.
 fn parse_add_host(s: &str) -> Result<String, String> {
-    const EXPECTED: &str = "expected host:ip or host=ip, like db:10.0.0.2 or host.docker.internal:host-gateway";
+    const EXPECTED: &str =
+        "expected host:ip or host=ip, like db:10.0.0.2 or host.docker.internal:host-gateway";
     let (host, ip) = s
         .split_once('=')
         .or_else(|| s.split_once(':'))
@@ -1539,7 +1560,10 @@ fn parse_publish(s: &str) -> Result<Vec<PortBinding>, String> {
         ));
     }
     if container.is_empty() {
-        return Err("the container port is missing (expected [ip:][hostPort:]containerPort[/tcp|udp])".to_string());
+        return Err(
+            "the container port is missing (expected [ip:][hostPort:]containerPort[/tcp|udp])"
+                .to_string(),
+        );
     }
     let (cs, ce) = parse_port_range(container, "container port")?;
     let host_range = if host.is_empty() {
@@ -1723,15 +1747,18 @@ mod tests {
         }
     }
 
-    fn apply_in(dir: &Path, args: &[&str]) -> Result<(ContainerSpec, Vec<RunArgsWarning>), RunArgsError> {
+    fn apply_in(
+        dir: &Path,
+        args: &[&str],
+    ) -> Result<(ContainerSpec, Vec<RunArgsWarning>), RunArgsError> {
         let mut spec = ContainerSpec::default();
         let w = apply_run_args_with_env(&strs(args), dir, &host_env, &mut spec)?;
         Ok((spec, w))
     }
 
     fn apply(args: &[&str]) -> ContainerSpec {
-        let (spec, w) = apply_in(Path::new("/base"), args)
-            .unwrap_or_else(|e| panic!("{args:?} failed: {e}"));
+        let (spec, w) =
+            apply_in(Path::new("/base"), args).unwrap_or_else(|e| panic!("{args:?} failed: {e}"));
         assert!(w.is_empty(), "unexpected warnings for {args:?}: {w:?}");
         spec
     }
@@ -1809,7 +1836,10 @@ mod tests {
         let e = apply_in(dir.path(), &["--security-opt=seccomp=./nope.json"]).unwrap_err();
         let m = e.to_string();
         assert!(matches!(e, RunArgsError::File { index: 0, .. }), "{e:?}");
-        assert!(m.contains("nope.json") && m.contains("--security-opt"), "{m}");
+        assert!(
+            m.contains("nope.json") && m.contains("--security-opt"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -1826,7 +1856,12 @@ mod tests {
         assert!(s.privileged && s.read_only && s.publish_all && s.tty && s.interactive);
         assert_eq!(s.init, Some(true));
         assert_eq!(s.oom_kill_disable, Some(true));
-        let s = apply(&["--privileged", "--privileged=false", "--init=false", "--tty=true"]);
+        let s = apply(&[
+            "--privileged",
+            "--privileged=false",
+            "--init=false",
+            "--tty=true",
+        ]);
         assert!(!s.privileged && s.tty);
         assert_eq!(s.init, Some(false));
         for v in ["1", "t", "T", "TRUE", "True"] {
@@ -1863,7 +1898,9 @@ mod tests {
         assert_eq!(s.ports[0].container_port, 80);
         let e = err(&["-itx"]);
         assert_eq!(e.flag(), "-x");
-        assert!(e.to_string().starts_with("unknown docker run flag `-x` in runArgs[0]"));
+        assert!(e
+            .to_string()
+            .starts_with("unknown docker run flag `-x` in runArgs[0]"));
         let (s, w) = apply_in(Path::new("/"), &["-itd"]).unwrap();
         assert!(s.tty && s.interactive);
         assert_eq!(w.len(), 1);
@@ -1876,7 +1913,10 @@ mod tests {
         assert_eq!(both("-e", "A=1").env, vec!["A=1"]);
         assert_eq!(apply(&["-eFOO=bar"]).env, vec!["FOO=bar"]);
         assert_eq!(apply(&["-e=FOO=bar"]).env, vec!["FOO=bar"]);
-        assert_eq!(apply(&["-e", "GIT_EDITOR=code --wait"]).env, vec!["GIT_EDITOR=code --wait"]);
+        assert_eq!(
+            apply(&["-e", "GIT_EDITOR=code --wait"]).env,
+            vec!["GIT_EDITOR=code --wait"]
+        );
         // Bare: host value, else kept bare so the daemon unsets it.
         assert_eq!(apply(&["-e", "HOST_VAR"]).env, vec!["HOST_VAR=from-host"]);
         assert_eq!(apply(&["-e", "NOT_ON_HOST"]).env, vec!["NOT_ON_HOST"]);
@@ -1890,8 +1930,13 @@ mod tests {
             env: vec!["A=engine".into(), "C=3".into()],
             ..Default::default()
         };
-        apply_run_args_with_env(&strs(&["-e", "A=user"]), Path::new("/"), &host_env, &mut spec)
-            .unwrap();
+        apply_run_args_with_env(
+            &strs(&["-e", "A=user"]),
+            Path::new("/"),
+            &host_env,
+            &mut spec,
+        )
+        .unwrap();
         assert_eq!(spec.env, vec!["A=user", "C=3"]);
         assert_eq!(
             err_msg(&["-e", "=x"]),
@@ -1916,7 +1961,12 @@ mod tests {
             assert!(w.is_empty());
             assert_eq!(
                 s.env,
-                vec!["A=from-file", "B=\"quoted\" ", "HOST_VAR=from-host", "C=x=y"]
+                vec![
+                    "A=from-file",
+                    "B=\"quoted\" ",
+                    "HOST_VAR=from-host",
+                    "C=x=y"
+                ]
             );
         }
         // Files rank below -e and below the engine's entries, wherever they appear.
@@ -1931,23 +1981,39 @@ mod tests {
             &mut spec,
         )
         .unwrap();
-        assert_eq!(spec.env, vec!["A=flag", "B=\"quoted\" ", "HOST_VAR=from-host", "C=engine"]);
+        assert_eq!(
+            spec.env,
+            vec!["A=flag", "B=\"quoted\" ", "HOST_VAR=from-host", "C=engine"]
+        );
         // Absolute paths are used as they are.
         let abs = dir.path().join(".devcontainer/dev.env");
-        let (s, _) = apply_in(Path::new("/elsewhere"), &["--env-file", abs.to_str().unwrap()]).unwrap();
+        let (s, _) = apply_in(
+            Path::new("/elsewhere"),
+            &["--env-file", abs.to_str().unwrap()],
+        )
+        .unwrap();
         assert_eq!(s.env.len(), 4);
 
         // Missing file: the error names the resolved path.
         let e = apply_in(dir.path(), &["-e", "X=1", "--env-file", "missing.env"]).unwrap_err();
         let m = e.to_string();
-        assert!(matches!(&e, RunArgsError::File { index: 2, path, .. } if path == &dir.path().join("missing.env")), "{e:?}");
-        assert!(m.contains(&dir.path().join("missing.env").display().to_string()), "{m}");
+        assert!(
+            matches!(&e, RunArgsError::File { index: 2, path, .. } if path == &dir.path().join("missing.env")),
+            "{e:?}"
+        );
+        assert!(
+            m.contains(&dir.path().join("missing.env").display().to_string()),
+            "{m}"
+        );
         assert!(m.contains("`--env-file` in runArgs[2]"), "{m}");
 
         std::fs::write(dir.path().join("bad.env"), "A=1\nMY VAR=2\n").unwrap();
         let e = apply_in(dir.path(), &["--env-file", "bad.env"]).unwrap_err();
         assert!(matches!(e, RunArgsError::FileLine { line: 2, .. }), "{e:?}");
-        assert!(e.to_string().contains("`MY VAR` contains whitespace"), "{e}");
+        assert!(
+            e.to_string().contains("`MY VAR` contains whitespace"),
+            "{e}"
+        );
         std::fs::write(dir.path().join("bad2.env"), "=2\n").unwrap();
         let e = apply_in(dir.path(), &["--env-file", "bad2.env"]).unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
@@ -1956,7 +2022,10 @@ mod tests {
     #[test]
     fn run_args_labels_and_label_file() {
         let s = both("--label", "dev.orbstack.http-port=4321");
-        assert_eq!(s.labels.get("dev.orbstack.http-port").map(String::as_str), Some("4321"));
+        assert_eq!(
+            s.labels.get("dev.orbstack.http-port").map(String::as_str),
+            Some("4321")
+        );
         let s = apply(&["-l", "a=1", "-lb=2", "-l", "flag", "-l", "a=3"]);
         assert_eq!(s.labels.get("a").map(String::as_str), Some("3"));
         assert_eq!(s.labels.get("b").map(String::as_str), Some("2"));
@@ -1994,8 +2063,19 @@ mod tests {
                 readonly: false,
             }]
         );
-        assert_eq!(both("-v", "cache:/go/pkg").mounts[0].kind, MountKind::Volume);
-        let s = apply(&["-v", "cache:/go/pkg:ro", "-v/anon", "-v", "/anon2:rw", "-v", "./rel:/r:cached"]);
+        assert_eq!(
+            both("-v", "cache:/go/pkg").mounts[0].kind,
+            MountKind::Volume
+        );
+        let s = apply(&[
+            "-v",
+            "cache:/go/pkg:ro",
+            "-v/anon",
+            "-v",
+            "/anon2:rw",
+            "-v",
+            "./rel:/r:cached",
+        ]);
         assert_eq!(
             s.mounts,
             vec![
@@ -2035,7 +2115,10 @@ mod tests {
         let (s, w) = apply_in(Path::new("/"), &["-v", "/src:/dst:Z,rshared"]).unwrap();
         assert_eq!(s.mounts.len(), 1);
         assert_eq!(w.len(), 2, "{w:?}");
-        assert!(w[0].message.contains("SELinux") && w[0].message.contains("`Z`"), "{w:?}");
+        assert!(
+            w[0].message.contains("SELinux") && w[0].message.contains("`Z`"),
+            "{w:?}"
+        );
         assert_eq!((w[0].flag.as_str(), w[0].index), ("-v", 0));
         // Errors.
         assert!(err_msg(&["-v", "relative"]).contains("must be absolute"));
@@ -2075,7 +2158,11 @@ mod tests {
             "--mount",
             r#"type=bind,"source=/a,b",target=/ab"#,
         ]);
-        let kinds: Vec<_> = s.mounts.iter().map(|m| (m.kind, m.source.as_deref(), m.target.as_str())).collect();
+        let kinds: Vec<_> = s
+            .mounts
+            .iter()
+            .map(|m| (m.kind, m.source.as_deref(), m.target.as_str()))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -2087,13 +2174,23 @@ mod tests {
             ]
         );
         // tmpfs size/mode land in the tmpfs map, which carries options.
-        let s = apply(&["--mount", "type=tmpfs,dst=/t,tmpfs-size=64m,tmpfs-mode=1770,ro"]);
+        let s = apply(&[
+            "--mount",
+            "type=tmpfs,dst=/t,tmpfs-size=64m,tmpfs-mode=1770,ro",
+        ]);
         assert!(s.mounts.is_empty());
         assert_eq!(
             s.tmpfs.get("/t").map(String::as_str),
             Some("ro,size=67108864,mode=1770")
         );
-        let (_, w) = apply_in(Path::new("/"), &["--mount", "type=bind,src=/a,dst=/b,bind-propagation=rshared"]).unwrap();
+        let (_, w) = apply_in(
+            Path::new("/"),
+            &[
+                "--mount",
+                "type=bind,src=/a,dst=/b,bind-propagation=rshared",
+            ],
+        )
+        .unwrap();
         assert_eq!(w.len(), 1);
         assert!(w[0].message.contains("bind-propagation=rshared"), "{w:?}");
         // Errors carry the parser's reason.
@@ -2101,10 +2198,16 @@ mod tests {
             err_msg(&["--mount", "type=bind,source=/a"]),
             "invalid value for `--mount` in runArgs[0]: `type=bind,source=/a` (mount is missing target=)"
         );
-        assert!(err_msg(&["--mount", "type=volume,src=v,dst=/v,external=true"]).contains("external"));
+        assert!(
+            err_msg(&["--mount", "type=volume,src=v,dst=/v,external=true"]).contains("external")
+        );
         assert!(err_msg(&["--mount", "type=npipe,src=a,dst=/b"]).contains("not supported"));
-        assert!(err_msg(&["--mount", "type=bind,src=/a,dst=/b,bogus=1"]).contains("unexpected key `bogus`"));
-        assert!(err_msg(&["--mount", "type=bind,src=/a,dst=/b,tmpfs-size=1m"]).contains("cannot be used with type=bind"));
+        assert!(err_msg(&["--mount", "type=bind,src=/a,dst=/b,bogus=1"])
+            .contains("unexpected key `bogus`"));
+        assert!(
+            err_msg(&["--mount", "type=bind,src=/a,dst=/b,tmpfs-size=1m"])
+                .contains("cannot be used with type=bind")
+        );
         assert!(err_msg(&["--mount", "type=tmpfs,src=x,dst=/b"]).contains("no source"));
         assert!(err_msg(&["--mount", "type=tmpfs,dst=/b,tmpfs-size=lots"]).contains("tmpfs-size"));
         assert!(err_msg(&["--mount", "type=volume,src=/abs,dst=/b"]).contains("type=bind"));
@@ -2113,9 +2216,18 @@ mod tests {
 
     #[test]
     fn run_args_tmpfs() {
-        assert_eq!(both("--tmpfs", "/run").tmpfs.get("/run").map(String::as_str), Some(""));
+        assert_eq!(
+            both("--tmpfs", "/run")
+                .tmpfs
+                .get("/run")
+                .map(String::as_str),
+            Some("")
+        );
         let s = apply(&["--tmpfs", "/run:rw,noexec,size=64m", "--tmpfs=/tmp"]);
-        assert_eq!(s.tmpfs.get("/run").map(String::as_str), Some("rw,noexec,size=64m"));
+        assert_eq!(
+            s.tmpfs.get("/run").map(String::as_str),
+            Some("rw,noexec,size=64m")
+        );
         assert_eq!(s.tmpfs.len(), 2);
         assert!(err_msg(&["--tmpfs", "run"]).contains("absolute"));
     }
@@ -2137,7 +2249,9 @@ mod tests {
         };
         assert_eq!(apply(&["--gpus", "device=0,1"]).gpus, Some(devices.clone()));
         assert_eq!(apply(&["--gpus", "\"device=0,1\""]).gpus, Some(devices));
-        let g = apply(&["--gpus", "capabilities=compute,utility,driver=nvidia"]).gpus.unwrap();
+        let g = apply(&["--gpus", "capabilities=compute,utility,driver=nvidia"])
+            .gpus
+            .unwrap();
         assert_eq!(g.count, 1);
         assert_eq!(g.capabilities, vec!["compute", "utility", "gpu"]);
         let g = apply(&["--gpus", "count=1,capabilities=gpu"]).gpus.unwrap();
@@ -2169,8 +2283,14 @@ mod tests {
         assert!(err_msg(&["--name", "bad name"]).contains("letters, digits"));
         assert_eq!(both("--hostname", "dev").hostname.as_deref(), Some("dev"));
         assert_eq!(both("-h", "dev").hostname.as_deref(), Some("dev"));
-        assert_eq!(both("--domainname", "example.com").domainname.as_deref(), Some("example.com"));
-        assert_eq!(both("--userns", "keep-id").userns.as_deref(), Some("keep-id"));
+        assert_eq!(
+            both("--domainname", "example.com").domainname.as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            both("--userns", "keep-id").userns.as_deref(),
+            Some("keep-id")
+        );
         // `--userns=` resets (the podman workaround for keep-id).
         let mut spec = ContainerSpec {
             userns: Some("keep-id".into()),
@@ -2181,13 +2301,19 @@ mod tests {
         assert_eq!(both("--ipc", "host").ipc.as_deref(), Some("host"));
         assert_eq!(both("--pid", "host").pid.as_deref(), Some("host"));
         assert_eq!(both("--uts", "host").uts.as_deref(), Some("host"));
-        assert_eq!(both("--platform", "linux/amd64").platform.as_deref(), Some("linux/amd64"));
+        assert_eq!(
+            both("--platform", "linux/amd64").platform.as_deref(),
+            Some("linux/amd64")
+        );
         assert!(err_msg(&["--platform", "linux//amd64"]).contains("os[/arch"));
     }
 
     #[test]
     fn run_args_hosts_and_dns() {
-        assert_eq!(both("--add-host", "kafka:127.0.0.1").extra_hosts, vec!["kafka:127.0.0.1"]);
+        assert_eq!(
+            both("--add-host", "kafka:127.0.0.1").extra_hosts,
+            vec!["kafka:127.0.0.1"]
+        );
         let s = apply(&[
             "--add-host",
             "a=10.0.0.1",
@@ -2199,7 +2325,12 @@ mod tests {
         ]);
         assert_eq!(
             s.extra_hosts,
-            vec!["a:10.0.0.1", "b:::1", "c:::1", "host.docker.internal:host-gateway"]
+            vec![
+                "a:10.0.0.1",
+                "b:::1",
+                "c:::1",
+                "host.docker.internal:host-gateway"
+            ]
         );
         assert!(err_msg(&["--add-host", "nohost"]).contains("host:ip"));
         assert!(err_msg(&["--add-host", "a:notanip"]).contains("not an IP"));
@@ -2215,11 +2346,23 @@ mod tests {
             host_ip: ip.map(Into::into),
             host_port: h.map(Into::into),
         };
-        assert_eq!(both("--publish", "8080:80").ports, vec![p("tcp", 80, None, Some("8080"))]);
-        assert_eq!(both("-p", "4141:4141").ports, vec![p("tcp", 4141, None, Some("4141"))]);
-        assert_eq!(apply(&["-p=4141:4141"]).ports, vec![p("tcp", 4141, None, Some("4141"))]);
+        assert_eq!(
+            both("--publish", "8080:80").ports,
+            vec![p("tcp", 80, None, Some("8080"))]
+        );
+        assert_eq!(
+            both("-p", "4141:4141").ports,
+            vec![p("tcp", 4141, None, Some("4141"))]
+        );
+        assert_eq!(
+            apply(&["-p=4141:4141"]).ports,
+            vec![p("tcp", 4141, None, Some("4141"))]
+        );
         assert_eq!(apply(&["-p", "80"]).ports, vec![p("tcp", 80, None, None)]);
-        assert_eq!(apply(&["-p", "53:53/UDP"]).ports, vec![p("udp", 53, None, Some("53"))]);
+        assert_eq!(
+            apply(&["-p", "53:53/UDP"]).ports,
+            vec![p("udp", 53, None, Some("53"))]
+        );
         assert_eq!(
             apply(&["-p", "127.0.0.1:8080:80"]).ports,
             vec![p("tcp", 80, Some("127.0.0.1"), Some("8080"))]
@@ -2279,7 +2422,10 @@ mod tests {
         assert_eq!(both("--pids-limit", "100").pids_limit, Some(100));
         assert_eq!(apply(&["--pids-limit=-1"]).pids_limit, Some(-1));
         assert!(err_msg(&["--pids-limit", "x"]).contains("processes"));
-        assert_eq!(both("--cpuset-cpus", "0-3,5").cpuset_cpus.as_deref(), Some("0-3,5"));
+        assert_eq!(
+            both("--cpuset-cpus", "0-3,5").cpuset_cpus.as_deref(),
+            Some("0-3,5")
+        );
         assert!(err_msg(&["--cpuset-cpus", "0-"]).contains("CPUs"));
         assert_eq!(both("--cpu-shares", "512").cpu_shares, Some(512));
         assert_eq!(both("-c", "512").cpu_shares, Some(512));
@@ -2350,34 +2496,72 @@ mod tests {
                 hard: 65536
             }]
         );
-        let s = apply(&["--ulimit", "nofile=10", "--ulimit", "core=-1", "--ulimit", "nofile=20:30", "--ulimit=memlock=unlimited"]);
-        let u: Vec<_> = s.ulimits.iter().map(|u| (u.name.as_str(), u.soft, u.hard)).collect();
-        assert_eq!(u, vec![("core", -1, -1), ("nofile", 20, 30), ("memlock", -1, -1)]);
+        let s = apply(&[
+            "--ulimit",
+            "nofile=10",
+            "--ulimit",
+            "core=-1",
+            "--ulimit",
+            "nofile=20:30",
+            "--ulimit=memlock=unlimited",
+        ]);
+        let u: Vec<_> = s
+            .ulimits
+            .iter()
+            .map(|u| (u.name.as_str(), u.soft, u.hard))
+            .collect();
+        assert_eq!(
+            u,
+            vec![("core", -1, -1), ("nofile", 20, 30), ("memlock", -1, -1)]
+        );
         assert!(err_msg(&["--ulimit", "bogus=1"]).contains("unknown ulimit"));
         assert!(err_msg(&["--ulimit", "nofile=2:1"]).contains("must not exceed"));
         assert!(err_msg(&["--ulimit", "nofile"]).contains("name=soft"));
 
         let s = both("--sysctl", "net.ipv4.ip_forward=1");
-        assert_eq!(s.sysctls.get("net.ipv4.ip_forward").map(String::as_str), Some("1"));
+        assert_eq!(
+            s.sysctls.get("net.ipv4.ip_forward").map(String::as_str),
+            Some("1")
+        );
         assert!(err_msg(&["--sysctl", "x"]).contains("KEY=VALUE"));
         assert_eq!(both("--group-add", "docker").group_add, vec!["docker"]);
-        assert_eq!(both("--restart", "on-failure:3").restart.as_deref(), Some("on-failure:3"));
-        assert_eq!(apply(&["--restart=unless-stopped"]).restart.as_deref(), Some("unless-stopped"));
+        assert_eq!(
+            both("--restart", "on-failure:3").restart.as_deref(),
+            Some("on-failure:3")
+        );
+        assert_eq!(
+            apply(&["--restart=unless-stopped"]).restart.as_deref(),
+            Some("unless-stopped")
+        );
         assert!(err_msg(&["--restart", "always:3"]).contains("on-failure:N"));
-        assert_eq!(both("--stop-signal", "SIGINT").stop_signal.as_deref(), Some("SIGINT"));
-        assert_eq!(both("--workdir", "/src").working_dir.as_deref(), Some("/src"));
+        assert_eq!(
+            both("--stop-signal", "SIGINT").stop_signal.as_deref(),
+            Some("SIGINT")
+        );
+        assert_eq!(
+            both("--workdir", "/src").working_dir.as_deref(),
+            Some("/src")
+        );
         assert_eq!(both("-w", "/src").working_dir.as_deref(), Some("/src"));
         assert!(err_msg(&["-w", "src"]).contains("absolute"));
-        assert_eq!(both("--log-driver", "json-file").log_driver.as_deref(), Some("json-file"));
+        assert_eq!(
+            both("--log-driver", "json-file").log_driver.as_deref(),
+            Some("json-file")
+        );
         let s = both("--log-opt", "max-size=10m");
         assert_eq!(s.log_opts.get("max-size").map(String::as_str), Some("10m"));
         assert!(err_msg(&["--log-opt", "max-size"]).contains("KEY=VALUE"));
-        assert_eq!(both("--cgroup-parent", "/x").cgroup_parent.as_deref(), Some("/x"));
+        assert_eq!(
+            both("--cgroup-parent", "/x").cgroup_parent.as_deref(),
+            Some("/x")
+        );
         assert_eq!(both("--runtime", "runsc").runtime.as_deref(), Some("runsc"));
         let s = both("--storage-opt", "size=20G");
         assert_eq!(s.storage_opt.get("size").map(String::as_str), Some("20G"));
         assert_eq!(
-            both("--mac-address", "92:d0:c6:0a:29:33").mac_address.as_deref(),
+            both("--mac-address", "92:d0:c6:0a:29:33")
+                .mac_address
+                .as_deref(),
             Some("92:d0:c6:0a:29:33")
         );
         assert!(err_msg(&["--mac-address", "92:d0"]).contains("MAC"));
@@ -2424,10 +2608,18 @@ mod tests {
             ]
         );
         assert!(w.iter().all(|w| w.message.starts_with("ignored: ")));
-        assert!(w[0].to_string().starts_with("`--rm` in runArgs[0]: ignored: a dev container is kept"));
+        assert!(w[0]
+            .to_string()
+            .starts_with("`--rm` in runArgs[0]: ignored: a dev container is kept"));
         // Their values are still checked, and consumed.
         assert!(err_msg(&["--rm=maybe"]).contains("true or false"));
-        assert_eq!(err(&["--pull"]), RunArgsError::MissingValue { flag: "--pull".into(), index: 0 });
+        assert_eq!(
+            err(&["--pull"]),
+            RunArgsError::MissingValue {
+                flag: "--pull".into(),
+                index: 0
+            }
+        );
     }
 
     #[test]
@@ -2444,11 +2636,20 @@ mod tests {
             err_msg(&["--init", "--cap-add"]),
             "missing value for `--cap-add` at the end of runArgs (runArgs[1]): add the value as the next runArgs entry, or write `--cap-add=VALUE`"
         );
-        assert_eq!(err(&["-e"]), RunArgsError::MissingValue { flag: "-e".into(), index: 0 });
+        assert_eq!(
+            err(&["-e"]),
+            RunArgsError::MissingValue {
+                flag: "-e".into(),
+                index: 0
+            }
+        );
         assert_eq!(err(&["-it", "-v"]).index(), 1);
         let e = err(&["-privileged"]);
         assert_eq!(e.flag(), "-privileged");
-        assert!(e.to_string().contains("(did you mean `--privileged`?)"), "{e}");
+        assert!(
+            e.to_string().contains("(did you mean `--privileged`?)"),
+            "{e}"
+        );
         assert!(err_msg(&["-cap-add=SYS_PTRACE"]).contains("did you mean `--cap-add`"));
         let e = err(&["--expose", "80"]);
         assert!(matches!(e, RunArgsError::UnsupportedFlag { index: 0, .. }));
@@ -2458,8 +2659,15 @@ mod tests {
         );
         assert!(err_msg(&["--dns-opt", "x"]).contains("`--dns-opt`"));
         let e = err(&["ubuntu"]);
-        assert!(matches!(e, RunArgsError::UnexpectedArgument { index: 0, .. }));
-        assert!(e.to_string().contains("the image and command come from devcontainer.json"), "{e}");
+        assert!(matches!(
+            e,
+            RunArgsError::UnexpectedArgument { index: 0, .. }
+        ));
+        assert!(
+            e.to_string()
+                .contains("the image and command come from devcontainer.json"),
+            "{e}"
+        );
         assert!(err_msg(&["--"]).contains("remove `--`"));
         assert!(err_msg(&["-x"]).starts_with("unknown docker run flag `-x` in runArgs[0]"));
     }
@@ -2483,11 +2691,30 @@ mod tests {
     #[test]
     fn run_args_flag_lists() {
         let sup = supported_flags();
-        for f in ["--cap-add", "-v", "--net", "--net-alias", "-P", "-c", "-h", "-w", "--mount"] {
+        for f in [
+            "--cap-add",
+            "-v",
+            "--net",
+            "--net-alias",
+            "-P",
+            "-c",
+            "-h",
+            "-w",
+            "--mount",
+        ] {
             assert!(sup.iter().any(|s| s == f), "{f}");
         }
         let ign = ignored_flags();
-        for f in ["--rm", "-d", "--detach", "--sig-proxy", "-a", "--attach", "--pull", "-q"] {
+        for f in [
+            "--rm",
+            "-d",
+            "--detach",
+            "--sig-proxy",
+            "-a",
+            "--attach",
+            "--pull",
+            "-q",
+        ] {
             assert!(ign.iter().any(|s| s == f), "{f}");
         }
         // No flag or shorthand is defined twice.
@@ -2549,7 +2776,9 @@ mod tests {
         let workspace = tmp.path().join("my-project");
         std::fs::create_dir(&workspace).unwrap();
         let ctx = SubstitutionContext {
-            local_env: [("HOME".to_string(), "/home/dev".to_string())].into_iter().collect(),
+            local_env: [("HOME".to_string(), "/home/dev".to_string())]
+                .into_iter()
+                .collect(),
             local_workspace_folder: Some(workspace.to_string_lossy().into_owned()),
             ..Default::default()
         };
@@ -2574,8 +2803,10 @@ mod tests {
             let Some(serde_json::Value::Array(items)) = root.get("runArgs") else {
                 continue;
             };
-            let Some(raw): Option<Vec<String>> =
-                items.iter().map(|v| v.as_str().map(str::to_string)).collect()
+            let Some(raw): Option<Vec<String>> = items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect()
             else {
                 continue;
             };
@@ -2599,9 +2830,9 @@ mod tests {
             let mut spec = ContainerSpec::default();
             match apply_run_args_with_env(&args, &workspace, &|_| None, &mut spec) {
                 Ok(_) => clean += 1,
-                Err(RunArgsError::File { ref flag, ref path, .. })
-                    if (flag == "--env-file" || flag == "--label-file") && !path.exists() =>
-                {
+                Err(RunArgsError::File {
+                    ref flag, ref path, ..
+                }) if (flag == "--env-file" || flag == "--label-file") && !path.exists() => {
                     missing_files += 1
                 }
                 Err(e) => failures.push(format!("{name}: {e}")),

@@ -1,12 +1,17 @@
 //! `devc read-configuration`: the reference CLI's output
 //! (`{"configuration","workspace","mergedConfiguration"?}`) for a config file.
-//! The merged configuration reads the base image's `devcontainer.metadata` label
-//! from Docker when it can, and says so on stderr when it cannot.
+//! When Docker answers and the workspace's container exists, `${containerEnv:…}`
+//! and `${devcontainerId}` are filled in and the merge uses the container's
+//! metadata; otherwise the merge reads the base image's label when it can, and
+//! says on stderr when it cannot.
 
 use crate::LogArgs;
-use devc_config::read_configuration::ReadConfigurationOptions;
-use devc_config::dockerfile::{self, Dockerfile, PlatformInfo};
-use devc_config::{ConfigDocument, ConfigError, DevContainerConfig, ResolvedConfig};
+use devc_engine::image;
+use devc_engine::load::{find_container, LoadOptions, Loaded};
+use devc_engine::EngineError;
+use devc_config::{ConfigKind, ResolvedConfig};
+use devc_runtime::{Docker, Runtime};
+use indexmap::IndexMap;
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -14,6 +19,9 @@ use std::process::ExitCode;
 pub struct Args {
     #[command(flatten)]
     location: super::ConfigArgs,
+    /// Id label(s) `name=value` identifying the container (replace the default ones).
+    #[arg(long = "id-label")]
+    id_labels: Vec<String>,
     /// Mount the workspace using its git root.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     mount_workspace_git_root: bool,
@@ -28,7 +36,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    match read(&args) {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EngineError::Invalid(format!("cannot start the async runtime: {e}")))
+        .and_then(|rt| rt.block_on(read(&args)));
+    match result {
         Ok(output) => {
             super::print_json(&output);
             ExitCode::SUCCESS
@@ -40,21 +53,49 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-fn read(args: &Args) -> Result<Value, ConfigError> {
-    let (ws, found) = args.location.locate()?;
-    tracing::debug!(config = %found.path.display(), "reading configuration");
-    let doc = ConfigDocument::read(&found.path)?;
-    let value = doc.value()?;
-    let mut opts = ReadConfigurationOptions::new(Some(ws), found.path.clone(), found.source);
-    opts.workspace.mount_workspace_git_root = args.mount_workspace_git_root;
-    opts.workspace.mount_git_worktree_common_dir = args.mount_git_worktree_common_dir;
-    let resolved = devc_config::read_configuration(value, &opts)?;
+async fn read(args: &Args) -> Result<Value, EngineError> {
+    let (workspace_folder, _) = args.location.locate()?;
+    let mut loaded = Loaded::load(&LoadOptions {
+        workspace_folder,
+        config: args.location.config.clone(),
+        id_labels: args.id_labels.clone(),
+        mount_workspace_git_root: args.mount_workspace_git_root,
+    })?;
+    loaded.options.workspace.mount_git_worktree_common_dir = args.mount_git_worktree_common_dir;
+    tracing::debug!(config = %loaded.config_file.display(), "reading configuration");
+
+    // Docker is optional: without it there is simply no container to look at.
+    let docker = match Docker::connect().await {
+        Ok(d) => Some(d),
+        Err(e) => {
+            if args.include_merged_configuration {
+                tracing::warn!("mergedConfiguration is computed without image or container metadata: {e}");
+            } else {
+                tracing::debug!("no container lookup: {e}");
+            }
+            None
+        }
+    };
+    let container = match &docker {
+        Some(d) => find_container(d, &loaded).await?,
+        None => None,
+    };
+    let resolved = match &container {
+        Some(c) => loaded.resolve_for(c)?,
+        None => loaded.resolve_without_container()?,
+    };
     for w in &resolved.warnings {
-        tracing::warn!("{}: {}", found.path.display(), w.message);
+        tracing::warn!("{}: {}", loaded.config_file.display(), w.message);
     }
     let merged = if args.include_merged_configuration {
-        let base = base_image_metadata(&resolved, &found.path);
-        let entries = resolved.metadata_entries(&base, &[])?;
+        let entries = match (&container, &docker) {
+            (Some(c), _) => {
+                let labels: IndexMap<String, String> = c.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                resolved.container_metadata_entries(&labels, &[])?
+            }
+            (None, Some(d)) => resolved.metadata_entries(&base_image_entries(d, &loaded, &resolved).await, &[])?,
+            (None, None) => resolved.metadata_entries(&[], &[])?,
+        };
         Some(resolved.merged_configuration(&entries))
     } else {
         None
@@ -62,61 +103,23 @@ fn read(args: &Args) -> Result<Value, ConfigError> {
     Ok(resolved.to_output_with(merged.as_ref(), None))
 }
 
-/// The base image's metadata entries (raw), or none with a warning saying why.
-fn base_image_metadata(resolved: &ResolvedConfig, config_file: &std::path::Path) -> Vec<Value> {
-    let image = match base_image(resolved, config_file) {
-        Ok(Some(image)) => image,
-        Ok(None) => return Vec::new(),
-        Err(why) => {
-            tracing::warn!("mergedConfiguration is computed without base image metadata: {why}");
-            return Vec::new();
+/// The raw metadata entries of the image the config starts from (the image, or
+/// the Dockerfile's base image); none, with a warning saying why, when unknown.
+async fn base_image_entries<R: Runtime>(rt: &R, loaded: &Loaded, resolved: &ResolvedConfig) -> Vec<Value> {
+    let result = async {
+        let model = Loaded::model(resolved)?;
+        match model.kind() {
+            ConfigKind::Image => {
+                let image = model.image.clone().unwrap_or_default();
+                image::metadata_entries(&rt.inspect_image(&image).await?)
+            }
+            ConfigKind::Dockerfile => image::dockerfile_base_entries(rt, &model, &loaded.config_file).await,
+            ConfigKind::Compose => Err(EngineError::Invalid("Docker Compose configs are not read by devc yet".into())),
+            ConfigKind::None => Ok(Vec::new()),
         }
     };
-    let details = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string()).and_then(|rt| {
-        rt.block_on(async {
-            let docker = devc_runtime::Docker::connect().await.map_err(|e| e.to_string())?;
-            docker.inspect_image(&image).await.map_err(|e| e.to_string())
-        })
-    });
-    match details {
-        Ok(details) => match details.labels.get(devc_config::METADATA_LABEL) {
-            Some(label) => devc_config::parse_metadata_label(label).unwrap_or_else(|e| {
-                tracing::warn!("image {image}: {e}");
-                Vec::new()
-            }),
-            None => Vec::new(),
-        },
-        Err(why) => {
-            tracing::warn!("mergedConfiguration is computed without the metadata of image {image}: {why}");
-            Vec::new()
-        }
-    }
-}
-
-/// The image whose metadata label applies: `image`, or the Dockerfile's base image.
-fn base_image(resolved: &ResolvedConfig, config_file: &std::path::Path) -> Result<Option<String>, String> {
-    let config = DevContainerConfig::from_value(&resolved.configuration).map_err(|e| e.to_string())?;
-    match config.kind() {
-        devc_config::ConfigKind::Image => Ok(config.image.clone()),
-        devc_config::ConfigKind::Dockerfile => {
-            let path = config.dockerfile_path(config_file).ok_or("no Dockerfile path")?;
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let dockerfile = Dockerfile::parse(&text);
-            let host = host_platform();
-            let platform = dockerfile::platform_args(&host, &host);
-            Ok(dockerfile::find_base_image(&dockerfile, &config.build_args(), config.build_target(), &platform))
-        }
-        devc_config::ConfigKind::Compose => Err("Docker Compose configs are not read by devc yet".to_string()),
-        devc_config::ConfigKind::None => Ok(None),
-    }
-}
-
-/// The machine's platform in Docker's terms (for BUILDPLATFORM/TARGETPLATFORM).
-fn host_platform() -> PlatformInfo {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    PlatformInfo { os: "linux".to_string(), arch: arch.to_string(), variant: None }
+    result.await.unwrap_or_else(|e| {
+        tracing::warn!("mergedConfiguration is computed without base image metadata: {e}");
+        Vec::new()
+    })
 }

@@ -5,7 +5,7 @@
 //!
 //! Signalling: the Engine API has no "kill exec". `exec_signal` finds the
 //! exec's process and sends the signal from inside the container with a
-//! second exec running as root (`kill -s SIG -- -PGID`, falling back to the
+//! second exec running as root (`kill -SIG -PGID`, falling back to the
 //! pid), so it works whatever user devc runs as.
 //!
 //! 1. Same host (the daemon's PIDs are visible in our `/proc`): `inspect_exec`
@@ -20,7 +20,9 @@
 //!    whose command line is the exec's command is chosen (or the only one).
 //!    When that is ambiguous the call fails with `Unsupported`.
 //!
-//! Both need `sh`, `kill` and (for 2.) `cat` in the container.
+//! Both need `sh`, `kill` and (for 2.) `cat` in the container. Setting
+//! `DEVC_EXEC_SIGNAL_SCAN=1` forces 2. (to diagnose it, and to test it on a
+//! machine where 1. would apply).
 
 use super::{error_chain, status, Docker, OUTPUT_CHANNEL};
 use crate::{ExecRequest, ExecSession, OutputChunk, Result, RuntimeError};
@@ -202,7 +204,11 @@ pub(crate) async fn signal(docker: &Docker, client: &bollard::Docker, exec_id: &
         return Ok(()); // Already ended: nothing to signal.
     }
     let container = info.container_id.clone().unwrap_or_default();
-    let target = match host_target(info.pid.unwrap_or(0), &container) {
+    let host = match std::env::var_os("DEVC_EXEC_SIGNAL_SCAN") {
+        Some(v) if v == "1" => None,
+        _ => host_target(info.pid.unwrap_or(0), &container),
+    };
+    let target = match host {
         Some(target) => target,
         None => scan_target(docker, client, &container, info.process_config.as_ref()).await?,
     };
@@ -222,15 +228,17 @@ pub(crate) async fn signal(docker: &Docker, client: &bollard::Docker, exec_id: &
     })
 }
 
-/// `kill` as the shell builtin (dash needs `--` before a negative PID).
+/// `kill` as the shell builtin, in the one form dash, bash and busybox all
+/// read the same: `kill -SIG -PGID` (busybox has no `--`; dash needs `--`
+/// after `-s SIG`, but not after `-SIG`).
 pub(crate) fn kill_command(target: Target, signal: i32) -> Vec<String> {
-    let sig = signal_name(signal);
+    let sig = format!("-{}", signal_name(signal));
     let pid = target.pid.to_string();
     if target.group_leader {
-        let script = r#"kill -s "$1" -- "-$2" 2>/dev/null || kill -s "$1" -- "$2""#;
+        let script = r#"kill "$1" "-$2" 2>/dev/null || kill "$1" "$2""#;
         vec!["sh".into(), "-c".into(), script.into(), "devc-kill".into(), sig, pid]
     } else {
-        vec!["sh".into(), "-c".into(), r#"kill -s "$1" -- "$2""#.into(), "devc-kill".into(), sig, pid]
+        vec!["sh".into(), "-c".into(), r#"kill "$1" "$2""#.into(), "devc-kill".into(), sig, pid]
     }
 }
 
@@ -438,10 +446,10 @@ mod tests {
         assert_eq!(signal_name(28), "WINCH");
         assert_eq!(signal_name(40), "40");
         let group = kill_command(Target { pid: 7, group_leader: true }, 15);
-        assert_eq!(&group[3..], ["devc-kill", "TERM", "7"]);
-        assert!(group[2].contains(r#"-- "-$2""#));
+        assert_eq!(&group[3..], ["devc-kill", "-TERM", "7"]);
+        assert_eq!(group[2], r#"kill "$1" "-$2" 2>/dev/null || kill "$1" "$2""#);
         let single = kill_command(Target { pid: 9, group_leader: false }, 9);
-        assert_eq!(single[2], r#"kill -s "$1" -- "$2""#);
-        assert_eq!(&single[3..], ["devc-kill", "KILL", "9"]);
+        assert_eq!(single[2], r#"kill "$1" "$2""#);
+        assert_eq!(&single[3..], ["devc-kill", "-KILL", "9"]);
     }
 }
