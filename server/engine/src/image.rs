@@ -33,8 +33,10 @@ pub async fn ensure_image<R: Runtime>(rt: &R, image: &str) -> Result<ImageDetail
         Ok(details) => Ok(details),
         Err(RuntimeError::ImageNotFound { .. }) => {
             tracing::info!("Pulling image {image}...");
+            let step = crate::progress::Step::start(format!("Pulling image {image}"));
             let progress = |line: &str| tracing::info!("{line}");
             rt.pull_image(image, &progress).await?;
+            step.done();
             Ok(rt.inspect_image(image).await?)
         }
         Err(e) => Err(e.into()),

@@ -12,6 +12,7 @@ pub mod load;
 pub mod lock;
 pub mod manage;
 pub mod process;
+pub mod progress;
 pub mod run_args;
 pub mod uid;
 pub mod up;

@@ -8,6 +8,7 @@ use crate::image::{self, build_request, ensure_image, folder_image_name};
 use crate::lifecycle::{run_lifecycle, LifecycleHooks, LifecycleOptions, LifecycleOutcome, LifecycleRun};
 use crate::load::{find_container, LoadOptions, Loaded};
 use crate::process::{run_on_host, OutputSink};
+use crate::progress::Step;
 use crate::{lock, uid, EngineError};
 use devc_config::model::{CommandSpec, UserEnvProbe};
 use devc_config::{ConfigKind, LifecycleCommand, ResolvedConfig};
@@ -278,7 +279,9 @@ async fn create<R: Runtime>(
             let tag = folder_image_name(&loaded.workspace_folder);
             let request = build_request(model, &loaded.config_file, &tag, label.clone(), opts.build_no_cache)?;
             tracing::info!("Building image {tag} from {}", request.dockerfile.display());
+            let step = Step::start("Building image");
             rt.build_image(&request, &progress).await?;
+            step.done();
             let details = rt.inspect_image(&tag).await?;
             (tag, details, entries, label)
         }
@@ -302,7 +305,9 @@ async fn create<R: Runtime>(
             let base_name = if model.kind() == ConfigKind::Dockerfile { image_name.clone() } else { folder_image_name(&loaded.workspace_folder) };
             let tag = format!("{base_name}-uid");
             tracing::info!("Updating the UID of {user} to {}:{} ({tag})", owner.0, owner.1);
+            let step = Step::start("Updating remote user UID");
             uid::build_uid_image(rt, &image_name, &details.user, &user, owner, &tag, &progress).await?;
+            step.done();
             run_image = tag;
         }
     }
@@ -320,9 +325,12 @@ async fn create<R: Runtime>(
         base_dir: &loaded.workspace_folder,
     })?;
     tracing::info!("Creating container from {run_image}");
+    let step = Step::start("Starting container");
     let id = rt.create_container(&spec).await?;
     rt.start_container(&id).await?;
-    Ok(rt.inspect_container(&id).await?)
+    let details = rt.inspect_container(&id).await?;
+    step.done();
+    Ok(details)
 }
 
 /// The label written on images and containers: raw (unsubstituted) entries, as

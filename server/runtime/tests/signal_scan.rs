@@ -35,5 +35,6 @@ async fn exec_signal_by_scanning_the_container() {
 
 async fn sleeps(d: &devc_runtime::Docker, id: &str) -> usize {
     let (_, out, _) = run(d, id, &["ps", "-o", "pid,args"]).await;
-    out.lines().filter(|l| l.contains("sleep 30")).count()
+    // `ps -o pid,args` lines: the PID, then the command line.
+    out.lines().filter(|l| l.trim_start().split_once(' ').is_some_and(|(_, args)| args.starts_with("sleep 30"))).count()
 }
