@@ -16,7 +16,7 @@ use std::os::unix::fs::MetadataExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-/// 1. An image config: `up` creates a labelled container, reuses it, restarts
+/// Case 1: An image config: `up` creates a labelled container, reuses it, restarts
 /// it when stopped and replaces it with `--remove-existing-container`.
 #[test]
 fn image_config_up_creates_reuses_restarts_and_replaces() {
@@ -60,7 +60,7 @@ fn image_config_up_creates_reuses_restarts_and_replaces() {
     assert_eq!(ws.containers(), vec![new_id]);
 }
 
-/// 2. A Dockerfile config: build.args and build.target reach the build; `devc
+/// Case 2: A Dockerfile config: build.args and build.target reach the build; `devc
 /// build --image-name` tags the image and labels it with the metadata.
 #[test]
 fn dockerfile_config_uses_build_args_and_target() {
@@ -105,7 +105,7 @@ fn dockerfile_config_uses_build_args_and_target() {
     assert_eq!(marker, "marker=from-build-args", "devc build honours args and target too");
 }
 
-/// 3. The base image's `devcontainer.metadata` label is merged under the config.
+/// Case 3: The base image's `devcontainer.metadata` label is merged under the config.
 #[test]
 fn metadata_label_of_the_base_image_is_merged() {
     let base = TestImage::build(
@@ -136,7 +136,7 @@ fn metadata_label_of_the_base_image_is_merged() {
     assert_eq!(merged["remoteUser"], "dev", "{merged}");
 }
 
-/// 4. onCreate/updateContent/postCreate run once per container, postStart once
+/// Case 4: onCreate/updateContent/postCreate run once per container, postStart once
 /// per start, postAttach on every up.
 #[test]
 fn lifecycle_hooks_run_once_per_container_start_and_attach() {
@@ -178,7 +178,7 @@ fn lifecycle_hooks_run_once_per_container_start_and_attach() {
     assert_eq!(counts(), [1, 1, 1, 3, 5], "plain up: postAttach only");
 }
 
-/// 5. An object-form hook runs its commands in parallel, output prefixed by name.
+/// Case 5: An object-form hook runs its commands in parallel, output prefixed by name.
 #[test]
 fn object_hooks_run_in_parallel_with_prefixed_output() {
     // Each command waits for the other's file: they only both succeed when they
@@ -204,7 +204,7 @@ fn object_hooks_run_in_parallel_with_prefixed_output() {
     ws.exec_ok(&["ls", "/tmp/ran-a", "/tmp/ran-b"]);
 }
 
-/// 6. A failing postCreateCommand fails up with a message naming it, its origin,
+/// Case 6: A failing postCreateCommand fails up with a message naming it, its origin,
 /// the exit code and its last output; the container keeps running.
 #[test]
 fn failing_hook_fails_up_and_keeps_the_container() {
@@ -223,7 +223,7 @@ fn failing_hook_fails_up_and_keeps_the_container() {
     assert!(is_running(&ids[0]), "the container is left running");
 }
 
-/// 7. containerEnv values reach the container byte for byte, never through a shell.
+/// Case 7: containerEnv values reach the container byte for byte, never through a shell.
 #[test]
 fn container_env_is_byte_exact_and_never_evaluated() {
     let pwned = format!("/tmp/{}", unique("pwned"));
@@ -247,7 +247,7 @@ fn container_env_is_byte_exact_and_never_evaluated() {
     assert!(!std::path::Path::new(&pwned).exists(), "{pwned} must not exist on the host");
 }
 
-/// 8. remoteEnv can extend the container's PATH through `${containerEnv:PATH}`.
+/// Case 8: remoteEnv can extend the container's PATH through `${containerEnv:PATH}`.
 #[test]
 fn remote_env_extends_the_container_path() {
     let ws = Workspace::with_json("path", &json!({ "image": BUSYBOX, "remoteEnv": { "PATH": "${containerEnv:PATH}:/extra" } }));
@@ -258,7 +258,7 @@ fn remote_env_extends_the_container_path() {
     assert_eq!(ws.getenv("PATH"), Some(format!("{container_path}:/extra")));
 }
 
-/// 9. userEnvProbe: the variables a login shell sets are seen by exec; with
+/// Case 9: userEnvProbe: the variables a login shell sets are seen by exec; with
 /// `none` they are not; the probe adds no malformed variables.
 #[test]
 fn user_env_probe_follows_the_mode() {
@@ -284,7 +284,7 @@ fn user_env_probe_follows_the_mode() {
     assert!(names.lines().any(|n| n == "HOME"), "{names}");
 }
 
-/// 10. updateRemoteUserUID: the remote user takes the workspace owner's UID, so
+/// Case 10: updateRemoteUserUID: the remote user takes the workspace owner's UID, so
 /// files it creates in the workspace are the host user's.
 #[test]
 fn update_remote_user_uid_matches_the_workspace_owner() {
@@ -306,7 +306,7 @@ fn update_remote_user_uid_matches_the_workspace_owner() {
     assert_eq!(kept.exec_ok(&["id", "-u"]), "1000\n", "updateRemoteUserUID: false keeps the image's UID");
 }
 
-/// 11. exec: the command's exit code, stdin/stdout byte for byte, and a clear
+/// Case 11: exec: the command's exit code, stdin/stdout byte for byte, and a clear
 /// error when there is no container.
 #[test]
 fn exec_passes_exit_codes_and_stdin_through() {
@@ -316,6 +316,9 @@ fn exec_passes_exit_codes_and_stdin_through() {
     let r = ws.exec(&["sh", "-c", "exit 42"]);
     assert_eq!(r.code, Some(42), "{}", r.ctx());
     assert!(r.stdout.is_empty(), "exec prints no JSON\n{}", r.ctx());
+
+    let r = ws.exec(&["sh", "-c", "kill -KILL $$"]);
+    assert_eq!(r.code, Some(137), "a command killed by SIGKILL gives 128+9\n{}", r.ctx());
 
     let r = ws.exec(&["sh", "-c", "echo to-stdout; echo to-stderr >&2"]);
     assert_eq!(r.code, Some(0), "{}", r.ctx());
@@ -342,7 +345,25 @@ fn exec_passes_exit_codes_and_stdin_through() {
     assert!(r.stderr.contains("devc up"), "the message says to run devc up\n{}", r.ctx());
 }
 
-/// 12. Ctrl-C on `devc exec` ends the command in the container too.
+/// Case 11b: Editors start `devc exec` with a stdin pipe they keep open: devc must
+/// exit when the command ends, not when stdin is closed.
+#[test]
+fn exec_returns_when_the_command_ends_even_if_stdin_stays_open() {
+    let ws = Workspace::with_json("exec-stdin", &json!({ "image": BUSYBOX }));
+    ws.up(&[]);
+
+    let mut cmd = ws.command(&["exec", "true"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn devc exec");
+    let open_stdin = child.stdin.take();
+    let exited = wait_until(Duration::from_secs(30), || child.try_wait().expect("try_wait").is_some());
+    drop(open_stdin);
+    let run = finish(child, "devc exec true (stdin left open)".into(), None, Duration::from_secs(60));
+    assert!(exited, "`devc exec true` was still running 30 s after `true` ended, waiting for its stdin to close\n{}", run.ctx());
+    assert_eq!(run.code, Some(0), "{}", run.ctx());
+}
+
+/// Case 12: Ctrl-C on `devc exec` ends the command in the container too.
 #[test]
 fn exec_interrupt_stops_the_command_in_the_container() {
     let ws = Workspace::with_json("cancel", &json!({ "image": BUSYBOX, "remoteUser": "dev" }));
@@ -354,8 +375,9 @@ fn exec_interrupt_stops_the_command_in_the_container() {
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd.spawn().expect("spawn devc exec");
     let pid = child.id();
-    // Make sure the child is reaped (and cannot linger) whatever happens below.
     let started = wait_until(Duration::from_secs(120), sleeping);
+    // SIGINT is what Ctrl-C sends. Send it and reap devc before asserting, so no
+    // process is left behind whatever fails.
     let kill = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().expect("kill");
     let run = finish(child, "devc exec sleep 313".into(), None, Duration::from_secs(120));
     assert!(started, "`sleep 313` never showed up in the container\n{}", run.ctx());
@@ -368,7 +390,7 @@ fn exec_interrupt_stops_the_command_in_the_container() {
     );
 }
 
-/// 13. Two `up` at once on a fresh workspace make one container, not two.
+/// Case 13: Two `up` at once on a fresh workspace make one container, not two.
 #[test]
 fn concurrent_ups_share_one_container() {
     let ws = Workspace::with_json("concurrent", &json!({ "image": BUSYBOX, "postCreateCommand": "echo created >> /tmp/created.log" }));
@@ -383,7 +405,7 @@ fn concurrent_ups_share_one_container() {
     assert_eq!(ws.exec_ok(&["cat", "/tmp/created.log"]), "created\n", "postCreateCommand ran once");
 }
 
-/// 14. No daemon: one JSON error line naming the socket and how to start it.
+/// Case 14: No daemon: one JSON error line naming the socket and how to start it.
 #[test]
 fn unreachable_daemon_is_one_clear_error() {
     let socket = format!("/tmp/{}.sock", unique("no-daemon"));
@@ -399,7 +421,7 @@ fn unreachable_daemon_is_one_clear_error() {
     assert!(ws.containers().is_empty());
 }
 
-/// 15. stop, down, and shutdown with and without `shutdownAction: none`.
+/// Case 15: stop, down, and shutdown with and without `shutdownAction: none`.
 #[test]
 fn stop_down_and_shutdown() {
     let ws = Workspace::with_json("stop", &json!({ "image": BUSYBOX }));
@@ -407,6 +429,9 @@ fn stop_down_and_shutdown() {
     let stopped = ws.devc(&["stop"]).success_json();
     assert_eq!(stopped["containerId"], id.as_str(), "{stopped}");
     assert_eq!(inspect(&id, "{{.State.Status}}"), "exited");
+    let r = ws.exec(&["true"]);
+    assert_eq!(r.code, Some(1), "exec in a stopped container fails\n{}", r.ctx());
+    assert!(r.stderr.contains("devc up"), "the message says to run devc up\n{}", r.ctx());
     let down = ws.devc(&["down"]).success_json();
     assert_eq!(down["containerId"], id.as_str(), "{down}");
     assert!(ws.containers().is_empty(), "down removes the container");
@@ -426,7 +451,7 @@ fn stop_down_and_shutdown() {
     assert!(!is_running(&stopped), "the default shutdownAction stops the container");
 }
 
-/// 16. runArgs: an unknown flag is an error naming it; known flags take effect.
+/// Case 16: runArgs: an unknown flag is an error naming it; known flags take effect.
 #[test]
 fn run_args_are_checked_and_applied() {
     let bad = Workspace::with_json("runargs-bad", &json!({ "image": BUSYBOX, "runArgs": ["--definitely-not-a-docker-flag"] }));

@@ -390,6 +390,11 @@ fn random_marker() -> String {
 /// The text between the first and the last `mark` (the reference's `mark([^]*)mark`),
 /// split on `sep` into variables; `PWD` removed. `None` when nothing is between the
 /// markers (the reference then falls back to `printenv`).
+fn is_env_name(k: &str) -> bool {
+    let mut chars = k.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 pub fn parse_probe_output(stdout: &[u8], mark: &str, sep: u8) -> Option<HashMap<String, String>> {
     let m = mark.as_bytes();
     let start = find(stdout, m)? + m.len();
@@ -402,7 +407,12 @@ pub fn parse_probe_output(stdout: &[u8], mark: &str, sep: u8) -> Option<HashMap<
     for entry in body.split(|&b| b == sep) {
         let entry = String::from_utf8_lossy(entry);
         if let Some((k, v)) = entry.split_once('=') {
-            env.insert(k.to_string(), v.to_string());
+            // Text a shell printed before the first entry (busybox's interactive
+            // banner) ends in a newline: the name is what follows it.
+            let k = k.rsplit('\n').next().unwrap_or(k);
+            if is_env_name(k) {
+                env.insert(k.to_string(), v.to_string());
+            }
         }
     }
     env.remove("PWD");
@@ -651,6 +661,15 @@ pub fn exec_env(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_banners_do_not_become_variables() {
+        let out = b"MARK\n\nBusyBox v1.35.0 built-in shell (ash)\nEnter 'help' for a list of built-in commands.\n\nHOSTNAME=box\0HOME=/home/dev\0=bad\01X=no\0MARK";
+        let env = parse_probe_output(out, "MARK", 0).unwrap();
+        assert_eq!(env.get("HOSTNAME").map(String::as_str), Some("box"));
+        assert_eq!(env.get("HOME").map(String::as_str), Some("/home/dev"));
+        assert_eq!(env.len(), 2, "{env:?}");
+    }
     use serde_json::json;
 
     const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\n\

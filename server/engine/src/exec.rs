@@ -10,7 +10,7 @@ use crate::EngineError;
 use devc_config::model::UserEnvProbe;
 use devc_runtime::{ExecRequest, OutputChunk, Runtime};
 use std::io::Write;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 #[derive(Clone, Debug)]
 pub struct ExecOptions {
@@ -62,19 +62,29 @@ pub async fn exec<R: Runtime>(rt: &R, opts: &ExecOptions) -> Result<i64, EngineE
             let _ = rt.exec_resize(&session.id, cols, rows).await;
         }
     }
-    // stdin: copy devc's stdin until EOF, then close the process's stdin.
+    // stdin: a detached thread reads devc's stdin (a blocking read cannot be
+    // cancelled, so nothing may wait for it); a task forwards what it reads
+    // and closes the process's stdin at EOF.
     let stdin_task = session.stdin.take().map(|mut writer| {
-        tokio::spawn(async move {
-            let mut input = tokio::io::stdin();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+        std::thread::spawn(move || {
+            let mut input = std::io::stdin().lock();
             let mut buf = vec![0u8; 16 * 1024];
             loop {
-                match input.read(&mut buf).await {
+                match std::io::Read::read(&mut input, &mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        if writer.write_all(&buf[..n]).await.is_err() || writer.flush().await.is_err() {
+                        if tx.blocking_send(buf[..n].to_vec()).is_err() {
                             break;
                         }
                     }
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(chunk) = rx.recv().await {
+                if writer.write_all(&chunk).await.is_err() || writer.flush().await.is_err() {
+                    break;
                 }
             }
             let _ = writer.shutdown().await;

@@ -423,8 +423,7 @@ async fn run_hook<R: Runtime>(
         let Some(cmd) = parse_command(hook, origin, command)? else {
             continue;
         };
-        tracing::info!("Running the {} from {origin}...", hook.as_str());
-        let step = crate::progress::Step::start_streaming(format!("Running {}", hook.as_str()));
+        let step = crate::progress::Step::start_streaming(format!("Running the {} from {origin}", hook.as_str()));
         match cmd {
             LifecycleCommand::Shell(s) => {
                 let r = run_one(rt, run, cwd, &CommandSpec::Shell(s), &run.output).await?;

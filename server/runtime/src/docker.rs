@@ -308,9 +308,12 @@ impl Runtime for Docker {
             }
         }
         drop(stream);
+        state.finish(progress);
         // A context that could not be read explains any transport error.
         match writer.await {
             Ok(Ok(())) => {}
+            // The daemon stopped reading (it failed or finished): its answer is the news.
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe && outcome.is_err() => {}
             Ok(Err(e)) => {
                 return Err(RuntimeError::BuildFailed {
                     step: build::NO_STEP.into(),
@@ -432,7 +435,7 @@ impl Runtime for Docker {
                 Err(e) => return Err(e),
             }
         }
-        found.sort_by(|a, b| timestamp_key(&b.created).cmp(&timestamp_key(&a.created)));
+        found.sort_by_key(|c| std::cmp::Reverse(timestamp_key(&c.created)));
         Ok(found)
     }
 

@@ -78,6 +78,12 @@ impl BuildState {
         Ok(())
     }
 
+    /// Emits a last line that had no newline.
+    pub fn finish(&mut self, progress: Progress<'_>) {
+        let rest = std::mem::take(&mut self.partial);
+        self.line(rest.trim_end_matches(['\n', '\r']), progress);
+    }
+
     fn line(&mut self, line: &str, progress: Progress<'_>) {
         if line.trim().is_empty() {
             return;
@@ -227,7 +233,9 @@ mod tests {
     fn image_id_from_aux_or_successfully_built() {
         let mut state = BuildState::default();
         let none = |_: &str| {};
-        state.handle(&stream("Successfully built 0123abcd\n"), &none).unwrap();
+        state.handle(&stream("Successfully built 0123abcd"), &none).unwrap();
+        assert_eq!(state.built_short_id, None, "not a whole line yet");
+        state.finish(&none);
         assert_eq!(state.built_short_id.as_deref(), Some("0123abcd"));
         state.handle(&BuildInfo { aux: Some(ImageId { id: Some("sha256:0123abcd99".into()) }), ..Default::default() }, &none).unwrap();
         assert_eq!(state.image_id.as_deref(), Some("sha256:0123abcd99"));

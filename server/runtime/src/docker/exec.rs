@@ -420,7 +420,7 @@ mod tests {
         for (pid, stat, cmd) in [
             ("1", "1 (sleep) S 0 1 1", "sleep\0infinity\0"),
             ("7", "7 (sh) S 0 7 7", "sh\0-c\0sleep 300 & sleep 301\0"),
-            ("9", "9 (sleep) S 7 7 7", "sleep\0300\0"),
+            ("9", "9 (sleep) S 7 7 7", "sleep\x00300\x00"),
             ("12", "12 (bash) S 0 12 12", "bash\0"),
         ] {
             out.extend_from_slice(format!("\x1e{pid}\x1f{stat}\x1f{cmd}").as_bytes());
