@@ -664,7 +664,7 @@ mod tests {
 
     #[test]
     fn shell_banners_do_not_become_variables() {
-        let out = b"MARK\n\nBusyBox v1.35.0 built-in shell (ash)\nEnter 'help' for a list of built-in commands.\n\nHOSTNAME=box\0HOME=/home/dev\0=bad\01X=no\0MARK";
+        let out = b"MARK\n\nBusyBox v1.35.0 built-in shell (ash)\nEnter 'help' for a list of built-in commands.\n\nHOSTNAME=box\0HOME=/home/dev\0=bad\0\x31X=no\0MARK";
         let env = parse_probe_output(out, "MARK", 0).unwrap();
         assert_eq!(env.get("HOSTNAME").map(String::as_str), Some("box"));
         assert_eq!(env.get("HOME").map(String::as_str), Some("/home/dev"));

@@ -290,7 +290,8 @@ pub fn marker_argv(path: &str, value: &str) -> Vec<String> {
     ]
 }
 
-/// Whether a once-per-container/start hook is due, updating its marker. When the
+/// Whether a once-per-container/start hook is due (and whether its marker is now
+/// recorded in the container), updating the marker. When the
 /// marker cannot be written the hook runs anyway (with a warning): the reference
 /// silently never runs it then.
 async fn marker_due<R: Runtime>(
@@ -299,14 +300,14 @@ async fn marker_due<R: Runtime>(
     home: &str,
     hook: LifecycleHook,
     value: &str,
-) -> Result<bool, EngineError> {
+) -> Result<(bool, bool), EngineError> {
     if value.is_empty() {
         // The reference: no timestamp, no run.
         tracing::debug!(
             "{}: no timestamp to key its marker to; skipped",
             hook.as_str()
         );
-        return Ok(false);
+        return Ok((false, false));
     }
     let path = marker_path(home, run.options.container_data_folder.as_deref(), hook);
     let out = crate::process::capture_in_container(
@@ -320,10 +321,10 @@ async fn marker_due<R: Runtime>(
     )
     .await?;
     match out.exit_code {
-        0 => Ok(true),
+        0 => Ok((true, true)),
         1 => {
             tracing::debug!("{} already ran for {value} (marker {path})", hook.as_str());
-            Ok(false)
+            Ok((false, true))
         }
         code => {
             tracing::warn!(
@@ -332,9 +333,110 @@ async fn marker_due<R: Runtime>(
                 out.stderr_text().trim(),
                 hook.as_str()
             );
-            Ok(true)
+            Ok((true, false))
         }
     }
+}
+
+/// The remote user's home, looked up once.
+async fn home_of<'h, R: Runtime>(rt: &R, run: &LifecycleRun<'_>, home: &'h mut Option<String>) -> Result<&'h str, EngineError> {
+    if home.is_none() {
+        *home = Some(crate::env_probe::resolve_user(rt, run.container, run.remote_user).await?.home);
+    }
+    Ok(home.as_deref().unwrap_or(""))
+}
+
+/// Hooks run in the workspace folder, else in the home folder.
+async fn cwd<R: Runtime>(rt: &R, run: &LifecycleRun<'_>, home: &mut Option<String>) -> Result<String, EngineError> {
+    match run.remote_workspace_folder.filter(|w| !w.is_empty()) {
+        Some(w) => Ok(w.to_string()),
+        None => Ok(home_of(rt, run, home).await?.to_string()),
+    }
+}
+
+/// [`marker_due`], answered from the host-side copy of the markers when this
+/// container already recorded `value` for `hook` (no exec on a re-up).
+async fn marker_due_cached<R: Runtime>(
+    rt: &R,
+    run: &LifecycleRun<'_>,
+    home: &mut Option<String>,
+    markers: &mut MarkerCache,
+    hook: LifecycleHook,
+    value: &str,
+) -> Result<bool, EngineError> {
+    if !value.is_empty() && markers.contains(hook, value) {
+        tracing::debug!("{} already ran for {value} (host marker cache)", hook.as_str());
+        return Ok(false);
+    }
+    let home = home_of(rt, run, home).await?.to_string();
+    let (due, persisted) = marker_due(rt, run, &home, hook, value).await?;
+    if persisted {
+        markers.record(hook, value);
+    }
+    Ok(due)
+}
+
+/// A host-side record of the run-once markers written in a container, keyed by
+/// container id, hook and timestamp: the in-container marker stays the truth,
+/// this only spares an exec per hook when nothing is due. Best effort: an
+/// unreadable or unwritable cache just means asking the container.
+struct MarkerCache {
+    path: Option<std::path::PathBuf>,
+    entries: Vec<String>,
+}
+
+impl MarkerCache {
+    fn dir() -> std::path::PathBuf {
+        let user_env = crate::env_probe::default_cache_dir();
+        user_env.parent().map_or(user_env.clone(), |p| p.join("markers"))
+    }
+
+    fn load(container_id: &str) -> MarkerCache {
+        let safe = container_id.chars().all(|c| c.is_ascii_alphanumeric()) && !container_id.is_empty();
+        let path = safe.then(|| Self::dir().join(container_id));
+        let entries = path
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default();
+        MarkerCache { path, entries }
+    }
+
+    fn key(hook: LifecycleHook, value: &str) -> String {
+        format!("{} {value}", hook.as_str())
+    }
+
+    fn contains(&self, hook: LifecycleHook, value: &str) -> bool {
+        self.entries.contains(&Self::key(hook, value))
+    }
+
+    fn record(&mut self, hook: LifecycleHook, value: &str) {
+        let key = Self::key(hook, value);
+        if self.entries.contains(&key) {
+            return;
+        }
+        self.entries.push(key);
+        let Some(path) = &self.path else { return };
+        let write = || -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, self.entries.join("\n") + "\n")
+        };
+        if let Err(e) = write() {
+            tracing::debug!("cannot record markers in {}: {e}", path.display());
+        }
+    }
+
+    /// Drops the record of a removed container.
+    pub(crate) fn forget(container_id: &str) {
+        let _ = std::fs::remove_file(Self::dir().join(container_id));
+    }
+}
+
+/// Forgets the host-side marker record of a removed container.
+pub fn forget_container(container_id: &str) {
+    MarkerCache::forget(container_id);
 }
 
 /// Runs the hooks that are due (see the module docs) and tells where it stopped.
@@ -356,20 +458,10 @@ pub async fn run_lifecycle<R: Runtime>(
         return Ok(LifecycleOutcome::SkipNonBlocking);
     }
 
-    let home = match run.home {
-        Some(h) => h.to_string(),
-        None if run.hooks.is_empty() => String::new(),
-        None => {
-            crate::env_probe::resolve_user(rt, run.container, run.remote_user)
-                .await?
-                .home
-        }
-    };
-    let cwd = run
-        .remote_workspace_folder
-        .filter(|w| !w.is_empty())
-        .unwrap_or(&home)
-        .to_string();
+    // The home folder (for markers and as the default cwd) costs an exec: look
+    // it up only when a marker must be checked in the container or a hook runs.
+    let mut home: Option<String> = run.home.map(str::to_string);
+    let mut markers = MarkerCache::load(&run.container.id);
 
     for hook in [
         LifecycleHook::OnCreateCommand,
@@ -381,8 +473,9 @@ pub async fn run_lifecycle<R: Runtime>(
         // container keeps the hooks of its metadata label).
         let has_commands = !run.hooks.get(hook).is_empty();
         let due = has_commands
-            && (marker_due(rt, run, &home, hook, &run.container.created).await? || rerun);
+            && (marker_due_cached(rt, run, &mut home, &mut markers, hook, &run.container.created).await? || rerun);
         if due {
+            let cwd = cwd(rt, run, &mut home).await?;
             run_hook(rt, run, hook, &cwd).await?;
         }
         if stop_here(hook.as_str()) {
@@ -398,15 +491,17 @@ pub async fn run_lifecycle<R: Runtime>(
 
     let hook = LifecycleHook::PostStartCommand;
     if !run.hooks.get(hook).is_empty()
-        && marker_due(rt, run, &home, hook, &run.container.state.started_at).await?
+        && marker_due_cached(rt, run, &mut home, &mut markers, hook, &run.container.state.started_at).await?
     {
+        let cwd = cwd(rt, run, &mut home).await?;
         run_hook(rt, run, hook, &cwd).await?;
     }
     if stop_here(hook.as_str()) {
         return Ok(LifecycleOutcome::SkipNonBlocking);
     }
 
-    if !opts.skip_post_attach {
+    if !opts.skip_post_attach && !run.hooks.get(LifecycleHook::PostAttachCommand).is_empty() {
+        let cwd = cwd(rt, run, &mut home).await?;
         run_hook(rt, run, LifecycleHook::PostAttachCommand, &cwd).await?;
     }
     Ok(LifecycleOutcome::Done)

@@ -101,6 +101,7 @@ pub async fn down<R: Runtime>(rt: &R, load: &LoadOptions, remove_volumes: bool) 
     tracing::info!("Removing container {}", short(&c.id));
     rt.remove_container(&c.id, true, remove_volumes).await?;
     crate::env_probe::forget_container(&crate::env_probe::default_cache_dir(), &c.id);
+    crate::lifecycle::forget_container(&c.id);
     Ok(Some(c.id))
 }
 

@@ -147,14 +147,15 @@ pub async fn up<R: Runtime>(rt: &R, opts: &UpOptions) -> Result<UpResult, Engine
     if let (Some(c), true) = (&existing, opts.remove_existing_container) {
         tracing::info!("Removing existing container {}", short(&c.id));
         rt.remove_container(&c.id, true, false).await?;
+        crate::env_probe::forget_container(&crate::env_probe::default_cache_dir(), &c.id);
+        crate::lifecycle::forget_container(&c.id);
         existing = None;
     }
     let container = match existing {
+        Some(c) if c.state.running => c,
         Some(c) => {
-            if !c.state.running {
-                tracing::info!("Starting container {}", short(&c.id));
-                rt.start_container(&c.id).await?;
-            }
+            tracing::info!("Starting container {}", short(&c.id));
+            rt.start_container(&c.id).await?;
             rt.inspect_container(&c.id).await?
         }
         None if opts.expect_existing_container => return Err(EngineError::ExpectedContainerMissing),
