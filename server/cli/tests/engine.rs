@@ -469,3 +469,25 @@ fn run_args_are_checked_and_applied() {
     assert_eq!(ws.getenv("X").as_deref(), Some("1"));
     assert_eq!(container_labels(&id)["k"], "v");
 }
+
+/// `devc status`: not created → running; a changed config is reported (so an
+/// editor can offer Rebuild); stopped after `devc stop`.
+#[test]
+fn status_reports_state_and_config_changes() {
+    let ws = Workspace::with_json("status", &json!({ "image": BUSYBOX }));
+    let before = ws.devc(&["status"]).success_json();
+    assert_eq!(before["state"], "not created", "{before}");
+    assert_eq!(before["containerId"], Value::Null, "{before}");
+    let id = ws.up(&[])["containerId"].as_str().unwrap().to_string();
+    let running = ws.devc(&["status"]).success_json();
+    assert_eq!(running["containerId"], id.as_str(), "{running}");
+    assert_eq!(running["running"], true, "{running}");
+    assert_eq!(running["configChanged"], false, "{running}");
+    ws.write(".devcontainer/devcontainer.json", &serde_json::to_string_pretty(&json!({ "image": BUSYBOX, "remoteUser": "dev" })).unwrap());
+    let changed = ws.devc(&["status"]).success_json();
+    assert_eq!(changed["configChanged"], true, "{changed}");
+    ws.devc(&["stop"]).success_json();
+    let stopped = ws.devc(&["status"]).success_json();
+    assert_eq!(stopped["running"], false, "{stopped}");
+    assert_eq!(stopped["state"], "exited", "{stopped}");
+}

@@ -124,6 +124,38 @@ pub async fn shutdown<R: Runtime>(rt: &R, load: &LoadOptions) -> Result<(Shutdow
     Ok((action, Some(attached.container.id)))
 }
 
+/// What an editor shows about a workspace's dev container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub container_id: Option<String>,
+    /// `running`, `exited`, … (empty when there is no container).
+    pub state: String,
+    pub running: bool,
+    /// When the running container started (the daemon's timestamp).
+    pub started_at: String,
+    /// The config, Dockerfile or compose files changed since the container was made.
+    pub config_changed: bool,
+}
+
+/// The container's state and whether its configuration changed since `up`.
+/// Reads only: nothing is started or run.
+pub async fn status<R: Runtime>(rt: &R, load: &LoadOptions) -> Result<Status, EngineError> {
+    let loaded = Loaded::load(load)?;
+    let Some(c) = find_container(rt, &loaded).await? else {
+        return Ok(Status { container_id: None, state: String::new(), running: false, started_at: String::new(), config_changed: false });
+    };
+    let model = Loaded::model(&loaded.resolve()?)?;
+    let recorded = c.labels.get(crate::up::CONFIG_HASH_LABEL);
+    let config_changed = recorded.is_some_and(|h| *h != crate::up::config_hash(&loaded, &model));
+    Ok(Status {
+        container_id: Some(c.id.clone()),
+        state: c.state.status.clone(),
+        running: c.state.running,
+        started_at: c.state.started_at.clone(),
+        config_changed,
+    })
+}
+
 fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }

@@ -315,6 +315,7 @@ async fn create<R: Runtime>(
 
     let mut labels: BTreeMap<String, String> = loaded.id_labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     labels.insert(devc_config::METADATA_LABEL.to_string(), label);
+    labels.insert(CONFIG_HASH_LABEL.to_string(), config_hash(loaded, model));
     let spec = container_spec(&SpecInputs {
         image: &run_image,
         image_details: &details,
@@ -332,6 +333,27 @@ async fn create<R: Runtime>(
     let details = rt.inspect_container(&id).await?;
     step.done();
     Ok(details)
+}
+
+/// Label recording the hash of the files a container was made from.
+pub const CONFIG_HASH_LABEL: &str = "dev.devc.config-hash";
+
+/// sha256 over the config file, its Dockerfile and its compose files (the
+/// inputs whose change calls for a rebuild). Unreadable files count as empty.
+pub fn config_hash(loaded: &Loaded, model: &devc_config::DevContainerConfig) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files = vec![loaded.config_file.clone()];
+    files.extend(model.dockerfile_path(&loaded.config_file));
+    files.extend(model.docker_compose_files(&loaded.config_file));
+    let mut hasher = Sha256::new();
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        hasher.update(f.to_string_lossy().as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The label written on images and containers: raw (unsubstituted) entries, as

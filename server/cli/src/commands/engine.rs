@@ -300,6 +300,24 @@ pub fn shutdown(args: CommonArgs) -> ExitCode {
     })
 }
 
+pub fn status(args: CommonArgs) -> ExitCode {
+    let load = match args.load() {
+        Ok(l) => l,
+        Err(e) => return fail(e, "An error occurred reading the container status."),
+    };
+    with_docker("An error occurred reading the container status.", |docker| async move {
+        let s = manage::status(&docker, &load).await?;
+        Ok(json!({
+            "outcome": "success",
+            "containerId": s.container_id,
+            "state": if s.container_id.is_some() { s.state.as_str() } else { "not created" },
+            "running": s.running,
+            "startedAt": s.started_at,
+            "configChanged": s.config_changed,
+        }))
+    })
+}
+
 /// `exec` prints no JSON: the command's own output and exit code are the result.
 pub fn exec(args: ExecArgs) -> ExitCode {
     let load = match args.common.load() {
