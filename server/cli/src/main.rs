@@ -36,6 +36,8 @@ enum Command {
     Down(commands::engine::DownArgs),
     /// Apply the config's shutdownAction (what editors call when they close the workspace).
     Shutdown(commands::engine::CommonArgs),
+    /// Show the dev container's state and whether its config changed since `up` (JSON).
+    Status(commands::engine::CommonArgs),
 }
 
 /// Flags every command shares with the reference CLI.
@@ -91,6 +93,10 @@ fn main() -> ExitCode {
         Command::Shutdown(args) => {
             init(&args.log);
             commands::engine::shutdown(args)
+        }
+        Command::Status(args) => {
+            init(&args.log);
+            commands::engine::status(args)
         }
     }
 }
