@@ -34,7 +34,7 @@ pub async fn ensure_image<R: Runtime>(rt: &R, image: &str) -> Result<ImageDetail
         Err(RuntimeError::ImageNotFound { .. }) => {
             tracing::info!("Pulling image {image}...");
             let step = crate::progress::Step::start(format!("Pulling image {image}"));
-            let progress = |line: &str| tracing::info!("{line}");
+            let progress = |text: &str| crate::progress::line(text);
             rt.pull_image(image, &progress).await?;
             step.done();
             Ok(rt.inspect_image(image).await?)
@@ -159,7 +159,7 @@ pub async fn relabel<R: Runtime>(rt: &R, image: &str, names: &[String], label: S
     let mut args = BTreeMap::new();
     args.insert("BASE_IMAGE".to_string(), image.to_string());
     let request = BuildRequest { context: dir.clone(), dockerfile, tags: names.to_vec(), args, labels, ..Default::default() };
-    let progress = |line: &str| tracing::info!("{line}");
+    let progress = |text: &str| crate::progress::line(text);
     let result = rt.build_image(&request, &progress).await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(result?)

@@ -35,7 +35,7 @@ pub async fn build<R: Runtime>(rt: &R, opts: &BuildOptions) -> Result<Vec<String
             }
             let mut request = build_request(&model, &loaded.config_file, &names[0], label, opts.no_cache)?;
             request.tags = names.clone();
-            let progress = |line: &str| tracing::info!("{line}");
+            let progress = |text: &str| crate::progress::line(text);
             rt.build_image(&request, &progress).await?;
             Ok(names)
         }

@@ -7,7 +7,7 @@ use crate::env_probe::{self, exec_env};
 use crate::image::{self, build_request, ensure_image, folder_image_name};
 use crate::lifecycle::{run_lifecycle, LifecycleHooks, LifecycleOptions, LifecycleOutcome, LifecycleRun};
 use crate::load::{find_container, LoadOptions, Loaded};
-use crate::process::{run_on_host, OutputSink};
+use crate::process::run_on_host;
 use crate::progress::Step;
 use crate::{lock, uid, EngineError};
 use devc_config::model::{CommandSpec, UserEnvProbe};
@@ -204,7 +204,7 @@ pub async fn run_hooks<R: Runtime>(
         remote_workspace_folder: attached.remote_workspace_folder.as_deref(),
         env: &env,
         options,
-        output: OutputSink::stderr(),
+        output: crate::progress::output_sink(),
     };
     run_lifecycle(rt, &run).await
 }
@@ -228,8 +228,8 @@ pub async fn user_env<R: Runtime>(
 }
 
 async fn run_initialize_command(cmd: &LifecycleCommand, loaded: &Loaded) -> Result<(), EngineError> {
-    tracing::info!("Running the initializeCommand from devcontainer.json...");
-    let sink = OutputSink::stderr();
+    let step = crate::progress::Step::start_streaming("Running the initializeCommand from devcontainer.json");
+    let sink = crate::progress::output_sink();
     let cwd = &loaded.workspace_folder;
     let check = |name: &str, r: crate::process::ProcessResult| {
         if r.success() || r.interrupted() {
@@ -244,10 +244,10 @@ async fn run_initialize_command(cmd: &LifecycleCommand, loaded: &Loaded) -> Resu
         }
     };
     match cmd {
-        LifecycleCommand::Shell(s) if s.trim().is_empty() => Ok(()),
-        LifecycleCommand::Exec(a) if a.is_empty() => Ok(()),
-        LifecycleCommand::Shell(s) => check("", run_on_host(&CommandSpec::Shell(s.clone()), cwd, &sink).await?),
-        LifecycleCommand::Exec(a) => check("", run_on_host(&CommandSpec::Exec(a.clone()), cwd, &sink).await?),
+        LifecycleCommand::Shell(s) if s.trim().is_empty() => {}
+        LifecycleCommand::Exec(a) if a.is_empty() => {}
+        LifecycleCommand::Shell(s) => check("", run_on_host(&CommandSpec::Shell(s.clone()), cwd, &sink).await?)?,
+        LifecycleCommand::Exec(a) => check("", run_on_host(&CommandSpec::Exec(a.clone()), cwd, &sink).await?)?,
         LifecycleCommand::Parallel(map) => {
             let runs = map.iter().map(|(name, spec)| {
                 let sink = sink.prefixed(name);
@@ -256,9 +256,10 @@ async fn run_initialize_command(cmd: &LifecycleCommand, loaded: &Loaded) -> Resu
             for (name, result) in futures_util::future::join_all(runs).await {
                 check(&format!(" ({name})"), result?)?;
             }
-            Ok(())
         }
     }
+    step.done();
+    Ok(())
 }
 
 /// Creates and starts the container: image (local/pulled/built), UID update,
@@ -270,7 +271,7 @@ async fn create<R: Runtime>(
     model: &devc_config::DevContainerConfig,
     opts: &UpOptions,
 ) -> Result<ContainerDetails, EngineError> {
-    let progress = |line: &str| tracing::info!("{line}");
+    let progress = |text: &str| crate::progress::line(text);
     // The metadata label holds raw entries: the base image's, then this config's.
     let (image_name, details, entries, label) = match model.kind() {
         ConfigKind::Dockerfile => {
