@@ -40,7 +40,7 @@ impl LogLevel {
 pub fn init(format: LogFormat, level: LogLevel) {
     let filter = match std::env::var("DEVC_LOG") {
         Ok(directive) => tracing_subscriber::EnvFilter::new(directive),
-        Err(_) => tracing_subscriber::EnvFilter::new(format!("devc={0},devc_config={0},devc_runtime={0},devc_engine={0},devc_progress={0},warn", level.filter())),
+        Err(_) => tracing_subscriber::EnvFilter::new(format!("devc={0},devc_config={0},devc_runtime={0},devc_engine={0},devc_lsp={0},devc_progress={0},warn", level.filter())),
     };
     use std::io::IsTerminal;
     let layer = StderrLayer {

@@ -36,6 +36,8 @@ enum Command {
     Down(commands::engine::DownArgs),
     /// Apply the config's shutdownAction (what editors call when they close the workspace).
     Shutdown(commands::engine::CommonArgs),
+    /// Run the language server for devcontainer.json on stdin/stdout (logs go to stderr).
+    Lsp(LspArgs),
     /// Show the dev container's state and whether its config changed since `up` (JSON).
     Status(commands::engine::CommonArgs),
 }
@@ -51,6 +53,31 @@ pub struct LogArgs {
     pub log_level: LogLevel,
 }
 
+#[derive(clap::Args, Clone, Debug)]
+pub struct LspArgs {
+    /// Use stdin/stdout (the only transport; accepted because editors pass it).
+    #[arg(long)]
+    pub stdio: bool,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `devc lsp`: the protocol owns stdout; logs go to stderr.
+fn lsp(args: LspArgs) -> ExitCode {
+    init(&args.log);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("devc lsp: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(devc_lsp::run_stdio());
+    // The stdin reader thread may still be blocked in `read`; don't wait for it.
+    runtime.shutdown_background();
+    code
+}
+
 fn init(log: &LogArgs) {
     logging::init(log.log_format, log.log_level);
 }
@@ -58,6 +85,7 @@ fn init(log: &LogArgs) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Lsp(args) => lsp(args),
         Command::ReadConfiguration(args) => {
             logging::init(args.log.log_format, args.log.log_level);
             commands::read_configuration::run(args)

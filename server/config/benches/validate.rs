@@ -44,6 +44,110 @@ const TYPICAL: &str = r#"// A Node.js + PostgreSQL service, the shape most proje
 }
 "#;
 
+/// A large but valid devcontainer.json (about 200 KB): many features, ports,
+/// mounts, environment variables, commands and a big `customizations` block,
+/// the worst case a language server sees on every keystroke.
+fn large_config() -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(210_000);
+    s.push_str("// Generated: a monorepo's devcontainer.json grown over the years.\n{\n");
+    s.push_str("  \"name\": \"monorepo\",\n");
+    s.push_str("  \"build\": { \"dockerfile\": \"Dockerfile\", \"context\": \"..\", \"args\": {");
+    for i in 0..60 {
+        write!(s, "{}\"ARG_{i}\": \"value-{i}\"", if i == 0 { " " } else { ", " }).unwrap();
+    }
+    s.push_str(" }, \"target\": \"dev\", \"cacheFrom\": [\"ghcr.io/example/cache:latest\"] },\n");
+    s.push_str("  \"features\": {\n");
+    for i in 0..250 {
+        write!(
+            s,
+            "    \"ghcr.io/devcontainers/features/tool-{i}:1\": {{ \"version\": \"1.{i}.0\", \"installTools\": {}, \"channel\": \"stable\" }},\n",
+            i % 2 == 0
+        )
+        .unwrap();
+    }
+    s.push_str("  },\n  \"overrideFeatureInstallOrder\": [");
+    for i in 0..40 {
+        write!(s, "{}\"ghcr.io/devcontainers/features/tool-{i}\"", if i == 0 { "" } else { ", " }).unwrap();
+    }
+    s.push_str("],\n  \"forwardPorts\": [");
+    for i in 0..150 {
+        if i % 3 == 0 {
+            write!(s, "{}\"svc-{i}:{}\"", if i == 0 { "" } else { ", " }, 8000 + i).unwrap();
+        } else {
+            write!(s, "{}{}", if i == 0 { "" } else { ", " }, 3000 + i).unwrap();
+        }
+    }
+    s.push_str("],\n  \"portsAttributes\": {\n");
+    for i in 0..120 {
+        let action = ["notify", "openBrowser", "openPreview", "silent", "ignore"][i % 5];
+        write!(
+            s,
+            "    \"{}\": {{ \"label\": \"service {i}\", \"onAutoForward\": \"{action}\", \"protocol\": \"{}\", \"requireLocalPort\": {} }},\n",
+            3000 + i,
+            if i % 2 == 0 { "http" } else { "https" },
+            i % 4 == 0
+        )
+        .unwrap();
+    }
+    s.push_str("    \"9000-9100\": { \"label\": \"range\", \"onAutoForward\": \"silent\" }\n  },\n");
+    s.push_str("  \"otherPortsAttributes\": { \"onAutoForward\": \"silent\" },\n");
+    s.push_str("  \"containerEnv\": {\n");
+    for i in 0..300 {
+        write!(s, "    \"CONTAINER_VAR_{i}\": \"${{localEnv:HOST_VAR_{i}:default-{i}}}\",\n").unwrap();
+    }
+    s.push_str("    \"PLAIN\": \"plain value without variables\"\n  },\n  \"remoteEnv\": {\n");
+    for i in 0..300 {
+        if i % 2 == 0 {
+            write!(s, "    \"REMOTE_VAR_{i}\": \"${{containerEnv:PATH}}:/opt/tool-{i}/bin\",\n").unwrap();
+        } else {
+            write!(s, "    \"REMOTE_VAR_{i}\": \"/opt/tool-{i}/share/data/configuration\",\n").unwrap();
+        }
+    }
+    s.push_str("    \"LAST\": \"${containerWorkspaceFolder}/bin\"\n  },\n  \"mounts\": [\n");
+    for i in 0..200 {
+        if i % 4 == 3 {
+            write!(s, "    {{ \"type\": \"bind\", \"source\": \"${{localEnv:HOME}}/.cache/tool-{i}\", \"target\": \"/home/dev/.cache/tool-{i}\" }},\n").unwrap();
+        } else {
+            write!(s, "    \"source=cache-{i}-${{devcontainerId}},target=/var/cache/tool-{i},type=volume\",\n").unwrap();
+        }
+    }
+    s.push_str("  ],\n  \"runArgs\": [");
+    for i in 0..80 {
+        write!(s, "{}\"--label=com.example.tag-{i}=value-{i}\"", if i == 0 { "" } else { ", " }).unwrap();
+    }
+    s.push_str("],\n  \"remoteUser\": \"dev\",\n  \"updateRemoteUserUID\": true,\n");
+    s.push_str("  \"onCreateCommand\": [\"bash\", \"-c\", \"make bootstrap\"],\n  \"postCreateCommand\": {\n");
+    for i in 0..80 {
+        if i % 2 == 0 {
+            write!(s, "    \"step-{i}\": \"make -C packages/pkg-{i} install\",\n").unwrap();
+        } else {
+            write!(s, "    \"step-{i}\": [\"make\", \"-C\", \"packages/pkg-{i}\", \"install\"],\n").unwrap();
+        }
+    }
+    s.push_str("  },\n  \"postStartCommand\": \"make services\",\n  \"waitFor\": \"postCreateCommand\",\n");
+    s.push_str("  \"hostRequirements\": { \"cpus\": 8, \"memory\": \"16gb\", \"storage\": \"64gb\" },\n");
+    s.push_str("  \"customizations\": {\n    \"vscode\": {\n      \"extensions\": [\n");
+    for i in 0..200 {
+        write!(s, "        \"publisher-{}.extension-{i}\",\n", i % 17).unwrap();
+    }
+    s.push_str("      ],\n      \"settings\": {\n");
+    let mut i = 0;
+    while s.len() < 196_000 {
+        match i % 5 {
+            0 => write!(s, "        \"tool{i}.enable\": {},\n", i % 2 == 0).unwrap(),
+            1 => write!(s, "        \"tool{i}.maxItems\": {},\n", i * 7).unwrap(),
+            2 => write!(s, "        \"tool{i}.path\": \"/usr/local/bin/tool-{i}\",\n").unwrap(),
+            3 => write!(s, "        \"tool{i}.args\": [\"--flag-{i}\", \"--verbose\", \"--color=always\"],\n").unwrap(),
+            _ => write!(s, "        \"[lang{i}]\": {{ \"editor.tabSize\": {}, \"editor.rulers\": [80, 120], \"files.encoding\": \"utf8\" }},\n", i % 8).unwrap(),
+        }
+        i += 1;
+    }
+    s.push_str("        \"editor.formatOnSave\": true\n      }\n    },\n");
+    s.push_str("    \"codespaces\": { \"openFiles\": [\"README.md\"] }\n  }\n}\n");
+    s
+}
+
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
@@ -59,6 +163,19 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let parse = devc_jsonc::parse(black_box(TYPICAL));
             devc_config::diagnose_text(&parse, TYPICAL, Some(&path))
+        })
+    });
+
+    let large = large_config();
+    assert!(large.len() > 190_000 && large.len() < 210_000, "{}", large.len());
+    // Valid through and through: the bench measures the clean path.
+    let found = devc_config::diagnose_text(&devc_jsonc::parse(&large), &large, Some(&path));
+    assert!(found.is_empty(), "{found:?}");
+    c.bench_function("parse 200KB", |b| b.iter(|| devc_jsonc::parse(black_box(&large))));
+    c.bench_function("parse+validate 200KB", |b| {
+        b.iter(|| {
+            let parse = devc_jsonc::parse(black_box(&large));
+            devc_config::diagnose_text(&parse, &large, Some(&path))
         })
     });
 }

@@ -135,6 +135,22 @@ fn has_source(root: &Node) -> bool {
     ["image", "build", "dockerFile", "dockerComposeFile"].iter().any(|k| root.get(k).is_some())
 }
 
+/// One step of a path while walking the tree (borrowed; see [`Checker::variables`]).
+enum Step<'n> {
+    Key(&'n str),
+    Index(usize),
+}
+
+/// The owned form of a borrowed path.
+fn owned(path: &[Step]) -> Vec<PathSegment> {
+    path.iter()
+        .map(|step| match step {
+            Step::Key(k) => PathSegment::Key((*k).to_string()),
+            Step::Index(i) => PathSegment::Index(*i),
+        })
+        .collect()
+}
+
 struct Checker<'a> {
     text: &'a str,
     dir: Option<&'a Path>,
@@ -147,7 +163,7 @@ impl Checker<'_> {
     }
 
     fn check(&mut self, root: &Node) {
-        let key = |k: &str| vec![PathSegment::Key(k.to_string())];
+        use Step::{Index, Key};
         // image and build are exclusive.
         if root.get("image").is_some() {
             for other in ["build", "dockerFile"] {
@@ -156,7 +172,7 @@ impl Checker<'_> {
                         p.key.span.clone(),
                         Severity::Error,
                         DiagnosticCode::ImageAndBuild,
-                        &key(other),
+                        &owned(&[Key(other)]),
                         format!("both \"image\" and \"{other}\" are set; use \"image\" for a prebuilt image or \"{other}\" to build one, not both"),
                     );
                 }
@@ -165,30 +181,28 @@ impl Checker<'_> {
         // Referenced files.
         if let Some(build) = root.get("build") {
             if let Some(df) = build.get("dockerfile") {
-                self.file_exists(df, false, "Dockerfile", &["build", "dockerfile"]);
+                self.file_exists_at(df, false, "Dockerfile", &[Key("build"), Key("dockerfile")]);
             }
             if let Some(ctx) = build.get("context") {
-                self.file_exists(ctx, true, "build context folder", &["build", "context"]);
+                self.file_exists_at(ctx, true, "build context folder", &[Key("build"), Key("context")]);
             }
         }
         if let Some(df) = root.get("dockerFile") {
-            self.file_exists(df, false, "Dockerfile", &["dockerFile"]);
+            self.file_exists_at(df, false, "Dockerfile", &[Key("dockerFile")]);
             if let Some(ctx) = root.get("context") {
-                self.file_exists(ctx, true, "build context folder", &["context"]);
+                self.file_exists_at(ctx, true, "build context folder", &[Key("context")]);
             }
         }
         let compose = root.get("dockerComposeFile");
         match compose.map(|n| &n.kind) {
             Some(NodeKind::String(_)) => {
                 if let Some(node) = compose {
-                    self.file_exists(node, false, "Docker Compose file", &["dockerComposeFile"]);
+                    self.file_exists_at(node, false, "Docker Compose file", &[Key("dockerComposeFile")]);
                 }
             }
             Some(NodeKind::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    let mut path = key("dockerComposeFile");
-                    path.push(PathSegment::Index(i));
-                    self.file_exists_at(item, false, "Docker Compose file", &path);
+                    self.file_exists_at(item, false, "Docker Compose file", &[Key("dockerComposeFile"), Index(i)]);
                 }
             }
             _ => {}
@@ -197,25 +211,23 @@ impl Checker<'_> {
         if let Some(items) = root.get("mounts").and_then(Node::as_array) {
             for (i, item) in items.iter().enumerate() {
                 if let Some(s) = item.as_str() {
-                    self.mount(item, s, &[PathSegment::Key("mounts".into()), PathSegment::Index(i)]);
+                    self.mount(item, s, &[Key("mounts"), Index(i)]);
                 }
             }
         }
         if let Some(wm) = root.get("workspaceMount") {
             if let Some(s) = wm.as_str().filter(|s| !s.is_empty()) {
-                self.mount(wm, s, &key("workspaceMount"));
+                self.mount(wm, s, &[Key("workspaceMount")]);
             }
         }
         // Lifecycle command shapes beyond the schema.
         for hook in LIFECYCLE {
             if let Some(cmd) = root.get(hook) {
-                self.command(cmd, &key(hook));
+                self.command(cmd, &[Key(hook)]);
                 if let Some(props) = cmd.as_object() {
                     for p in props {
                         if let Some(v) = &p.value {
-                            let mut path = key(hook);
-                            path.push(PathSegment::Key(p.key.value.clone()));
-                            self.command(v, &path);
+                            self.command(v, &[Key(hook), Key(&p.key.value)]);
                         }
                     }
                 }
@@ -226,60 +238,17 @@ impl Checker<'_> {
         self.variables(root, &mut path);
     }
 
-    fn command(&mut self, cmd: &Node, path: &[PathSegment]) {
-        if let Some(items) = cmd.as_array() {
-            if let Some(first) = items.first() {
-                if first.as_str().is_some_and(|s| s.trim().is_empty()) {
-                    self.push(
-                        first.span.clone(),
-                        Severity::Error,
-                        DiagnosticCode::EmptyCommand,
-                        path,
-                        format!("{}: the first element of an array command is the program to run and must not be empty", devc_jsonc::path_to_string(path)),
-                    );
-                }
-            }
-        }
-    }
-
-    fn mount(&mut self, node: &Node, s: &str, path: &[PathSegment]) {
-        if let Err(e) = crate::mount::parse_mount(s) {
-            self.push(node.span.clone(), Severity::Error, DiagnosticCode::InvalidMount, path, format!("{}: {e}", devc_jsonc::path_to_string(path)));
-        }
-    }
-
-    fn file_exists(&mut self, node: &Node, dir: bool, what: &str, path: &[&str]) {
-        let path: Vec<PathSegment> = path.iter().map(|k| PathSegment::Key((*k).to_string())).collect();
-        self.file_exists_at(node, dir, what, &path);
-    }
-
-    fn file_exists_at(&mut self, node: &Node, want_dir: bool, what: &str, path: &[PathSegment]) {
-        let (Some(base), Some(rel)) = (self.dir, node.as_str()) else { return };
-        if rel.is_empty() || rel.contains("${") {
-            return; // resolved only at `up`; nothing to check statically
-        }
-        let full = crate::discovery::resolve_path(base, Path::new(rel));
-        let ok = if want_dir { full.is_dir() } else { full.is_file() };
-        if !ok {
-            self.push(
-                node.span.clone(),
-                Severity::Error,
-                DiagnosticCode::MissingFile,
-                path,
-                format!(
-                    "{}: {what} {} not found (paths are relative to {}); create it or fix the path",
-                    devc_jsonc::path_to_string(path),
-                    full.display(),
-                    base.display()
-                ),
-            );
-        }
-    }
-
-    fn variables(&mut self, node: &Node, path: &mut Vec<PathSegment>) {
+    /// Walks every string value for `${...}` problems. `path` is kept as borrowed
+    /// steps; the owned path is built only for a string that has issues.
+    fn variables<'n>(&mut self, node: &'n Node, path: &mut Vec<Step<'n>>) {
         match &node.kind {
             NodeKind::String(s) if s.contains('$') => {
-                for issue in check_variables(s) {
+                let issues = check_variables(s);
+                if issues.is_empty() {
+                    return;
+                }
+                let path = owned(path);
+                for issue in issues {
                     let span = self.value_span(node, s, issue.range.clone());
                     let severity = match issue.severity {
                         crate::substitute::Severity::Error => Severity::Error,
@@ -288,29 +257,83 @@ impl Checker<'_> {
                     let message = if path.is_empty() {
                         issue.message.clone()
                     } else {
-                        format!("{}: {}", devc_jsonc::path_to_string(path), issue.message)
+                        format!("{}: {}", devc_jsonc::path_to_string(&path), issue.message)
                     };
-                    let p = path.clone();
-                    self.push(span, severity, DiagnosticCode::Variable(issue.kind), &p, message);
+                    self.push(span, severity, DiagnosticCode::Variable(issue.kind), &path, message);
                 }
             }
             NodeKind::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    path.push(PathSegment::Index(i));
-                    self.variables(item, path);
-                    path.pop();
+                    if matches!(item.kind, NodeKind::String(_) | NodeKind::Array(_) | NodeKind::Object(_)) {
+                        path.push(Step::Index(i));
+                        self.variables(item, path);
+                        path.pop();
+                    }
                 }
             }
             NodeKind::Object(props) => {
                 for p in props {
                     if let Some(v) = &p.value {
-                        path.push(PathSegment::Key(p.key.value.clone()));
-                        self.variables(v, path);
-                        path.pop();
+                        if matches!(v.kind, NodeKind::String(_) | NodeKind::Array(_) | NodeKind::Object(_)) {
+                            path.push(Step::Key(&p.key.value));
+                            self.variables(v, path);
+                            path.pop();
+                        }
                     }
                 }
             }
             _ => {}
+        }
+    }
+
+    fn command(&mut self, cmd: &Node, path: &[Step]) {
+        if let Some(items) = cmd.as_array() {
+            if let Some(first) = items.first() {
+                if first.as_str().is_some_and(|s| s.trim().is_empty()) {
+                    let path = owned(path);
+                    self.push(
+                        first.span.clone(),
+                        Severity::Error,
+                        DiagnosticCode::EmptyCommand,
+                        &path,
+                        format!("{}: the first element of an array command is the program to run and must not be empty", devc_jsonc::path_to_string(&path)),
+                    );
+                }
+            }
+        }
+    }
+
+    fn mount(&mut self, node: &Node, s: &str, path: &[Step]) {
+        if crate::mount::mount_string_is_valid(s) {
+            return; // parse_mount would succeed: skip building the mount
+        }
+        if let Err(e) = crate::mount::parse_mount(s) {
+            let path = owned(path);
+            self.push(node.span.clone(), Severity::Error, DiagnosticCode::InvalidMount, &path, format!("{}: {e}", devc_jsonc::path_to_string(&path)));
+        }
+    }
+
+    fn file_exists_at(&mut self, node: &Node, want_dir: bool, what: &str, path: &[Step]) {
+        let (Some(base), Some(rel)) = (self.dir, node.as_str()) else { return };
+        if rel.is_empty() || rel.contains("${") {
+            return; // resolved only at `up`; nothing to check statically
+        }
+        let full = crate::discovery::resolve_path(base, Path::new(rel));
+        let ok = if want_dir { full.is_dir() } else { full.is_file() };
+        if !ok {
+            let path = owned(path);
+            self.push(
+                node.span.clone(),
+                Severity::Error,
+                DiagnosticCode::MissingFile,
+                &path,
+                format!(
+                    "{}: {what} {} not found (paths are relative to {}); create it or fix the path",
+                    devc_jsonc::path_to_string(&path),
+                    full.display(),
+                    base.display()
+                ),
+            );
         }
     }
 

@@ -144,7 +144,7 @@ pub fn resolve_path(base: &Path, path: &Path) -> PathBuf {
 
 /// Lexical normalization of an absolute or relative path (no filesystem access).
 pub fn normalize_path(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
+    let mut out = PathBuf::with_capacity(path.as_os_str().len());
     for comp in path.components() {
         match comp {
             Component::Prefix(p) => out.push(p.as_os_str()),

@@ -29,14 +29,9 @@ impl MountType {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "bind" => MountType::Bind,
-            "volume" => MountType::Volume,
-            "tmpfs" => MountType::Tmpfs,
-            "npipe" => MountType::Npipe,
-            "image" => MountType::Image,
-            _ => return None,
-        })
+        [MountType::Bind, MountType::Volume, MountType::Tmpfs, MountType::Npipe, MountType::Image]
+            .into_iter()
+            .find(|k| s.eq_ignore_ascii_case(k.as_str()))
     }
 }
 
@@ -155,6 +150,51 @@ pub fn parse_mount(s: &str) -> Result<Mount, ConfigError> {
         consistency,
         options,
     })
+}
+
+/// Whether [`parse_mount`] accepts `s`, decided without allocating (for
+/// validation, which only needs the error). `false` means "maybe not": quoted
+/// fields are left to the full parser.
+pub(crate) fn mount_string_is_valid(s: &str) -> bool {
+    if s.contains('"') {
+        return false;
+    }
+    let is_bool = |v: &str| ["true", "1", "false", "0"].iter().any(|b| v.eq_ignore_ascii_case(b));
+    let mut kind = MountType::Volume;
+    let mut source: Option<&str> = None;
+    let mut target: Option<&str> = None;
+    for field in s.split(',') {
+        if field.is_empty() {
+            continue;
+        }
+        let (key, value) = match field.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v)),
+            None => (field.trim(), None),
+        };
+        let is = |name: &str| key.eq_ignore_ascii_case(name);
+        if is("type") {
+            let Some(v) = value else { return false };
+            let Some(k) = MountType::parse(v) else { return false };
+            kind = k;
+        } else if is("source") || is("src") {
+            let Some(v) = value else { return false };
+            source = Some(v);
+        } else if is("target") || is("destination") || is("dst") {
+            let Some(v) = value else { return false };
+            target = Some(v);
+        } else if is("readonly") || is("ro") {
+            if value.is_some_and(|v| !is_bool(v)) {
+                return false;
+            }
+        } else if is("external") {
+            if !value.is_some_and(is_bool) {
+                return false;
+            }
+        } else if is("consistency") && value.is_none() {
+            return false;
+        }
+    }
+    matches!(target, Some(t) if !t.is_empty()) && (kind != MountType::Bind || matches!(source, Some(s) if !s.is_empty()))
 }
 
 /// Parses a `mounts` entry: a string in `--mount` syntax or an object

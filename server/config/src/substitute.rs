@@ -196,8 +196,53 @@ fn known_names_list() -> String {
         .join(", ")
 }
 
+/// Whether [`check_variables`] finds nothing in `s`, decided without
+/// allocating: every `${` opens a `${...}` closed on its line whose name is
+/// known and whose arguments are as the variable expects. `false` means "maybe
+/// not": the caller then runs the full check.
+fn variables_are_clean(s: &str) -> bool {
+    let mut i = 0;
+    while let Some(off) = s[i..].find("${") {
+        let body = i + off + 2;
+        let mut close = None;
+        for (off, c) in s[body..].char_indices() {
+            if c == '}' {
+                close = Some(body + off);
+                break;
+            }
+            if is_line_terminator(c) {
+                return false;
+            }
+        }
+        let Some(close) = close else { return false };
+        let inner = &s[body..close];
+        if inner.is_empty() || inner.contains("${") {
+            return false;
+        }
+        let mut parts = inner.split(':');
+        let Some(known) = known_variable(parts.next().unwrap_or_default()) else { return false };
+        if known.takes_argument {
+            match parts.next() {
+                Some(a) if !a.is_empty() && a.trim() == a => {}
+                _ => return false,
+            }
+            parts.next();
+            if parts.next().is_some() {
+                return false;
+            }
+        } else if parts.next().is_some() {
+            return false;
+        }
+        i = close + 1;
+    }
+    true
+}
+
 /// Reports malformed or suspicious `${...}` uses in `s`, with byte ranges.
 pub fn check_variables(s: &str) -> Vec<VariableIssue> {
+    if variables_are_clean(s) {
+        return Vec::new();
+    }
     let refs = scan_variables(s);
     let mut issues = Vec::new();
     // `${` that did not start a match and is not inside one.

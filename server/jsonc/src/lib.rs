@@ -2,7 +2,9 @@
 //! span on every key and value, and a line index that turns spans into
 //! line/column positions (UTF-8, UTF-16 or characters).
 
+pub mod format;
 mod line_index;
+pub mod outline;
 mod parser;
 mod scanner;
 mod tree;

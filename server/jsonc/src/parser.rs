@@ -4,7 +4,9 @@
 
 use crate::scanner::{ScanError, Scanner, Token, TokenKind};
 use crate::tree::{Key, Node, NodeKind, Property, Span};
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Deeper nesting than this is reported as an error instead of recursing further.
 pub const MAX_DEPTH: usize = 256;
@@ -55,8 +57,20 @@ impl Parse {
     }
 }
 
+thread_local! {
+    /// The parser's scratch stacks (see [`Parser::items`]), kept between parses
+    /// on this thread. They are empty between parses; keeping their capacity
+    /// saves allocating them (a large allocation, which makes the allocator
+    /// tidy up its caches of small blocks) on every parse.
+    static SCRATCH: Cell<(Vec<Node>, Vec<Property>)> = const { Cell::new((Vec::new(), Vec::new())) };
+}
+
+/// Scratch stacks larger than this many entries are not kept.
+const SCRATCH_KEEP: usize = 1024;
+
 /// Parses JSON with comments and trailing commas.
 pub fn parse(text: &str) -> Parse {
+    let (items, props) = SCRATCH.with(Cell::take);
     let mut p = Parser {
         scanner: Scanner::new(text),
         tok: Token { kind: TokenKind::Eof, start: 0, end: 0, error: None },
@@ -64,6 +78,8 @@ pub fn parse(text: &str) -> Parse {
         comments: Vec::new(),
         last_error_start: None,
         too_deep: false,
+        items,
+        props,
     };
     p.advance();
     let mut root = None;
@@ -77,6 +93,12 @@ pub fn parse(text: &str) -> Parse {
             _ => {}
         }
     }
+    let (mut items, mut props) = (p.items, p.props);
+    if items.capacity() <= SCRATCH_KEEP && props.capacity() <= SCRATCH_KEEP {
+        items.clear();
+        props.clear();
+        SCRATCH.with(|s| s.set((items, props)));
+    }
     Parse { root, errors: p.errors, comments: p.comments }
 }
 
@@ -87,12 +109,19 @@ struct Parser<'a> {
     comments: Vec<Span>,
     last_error_start: Option<usize>,
     too_deep: bool,
+    /// Elements of the arrays being parsed, innermost last; each array moves
+    /// its own into an exactly sized `Vec` when it closes.
+    items: Vec<Node>,
+    /// Properties of the objects being parsed, likewise.
+    props: Vec<Property>,
 }
 
 impl Parser<'_> {
     /// Moves to the next significant token, recording comments and lexical errors.
     fn advance(&mut self) -> TokenKind {
         loop {
+            // Whitespace tokens carry no error and are dropped below anyway.
+            self.scanner.skip_whitespace();
             self.tok = self.scanner.next_token();
             if let Some(e) = self.tok.error {
                 self.error(SyntaxErrorKind::Scan(e), e.message());
@@ -198,7 +227,7 @@ impl Parser<'_> {
     fn parse_array(&mut self, depth: usize) -> Node {
         let start = self.tok.start;
         self.advance();
-        let mut items = Vec::new();
+        let base = self.items.len();
         let mut needs_comma = false;
         while !matches!(self.tok.kind, TokenKind::CloseBracket | TokenKind::Eof) {
             if self.tok.kind == TokenKind::Comma {
@@ -213,7 +242,7 @@ impl Parser<'_> {
                 self.error(SyntaxErrorKind::CommaExpected, "expected comma");
             }
             match self.parse_value(depth + 1) {
-                Some(item) => items.push(item),
+                Some(item) => self.items.push(item),
                 None => {
                     self.error(SyntaxErrorKind::ValueExpected, "value expected");
                     self.skip_until(&[TokenKind::CloseBracket, TokenKind::Comma]);
@@ -221,6 +250,7 @@ impl Parser<'_> {
             }
             needs_comma = true;
         }
+        let items: Vec<Node> = self.items.drain(base..).collect();
         if self.tok.kind != TokenKind::CloseBracket {
             self.error(SyntaxErrorKind::CommaOrCloseBracketExpected, "expected comma or closing bracket");
             return Node { span: start..self.tok.end, kind: NodeKind::Array(items) };
@@ -233,9 +263,9 @@ impl Parser<'_> {
     fn parse_object(&mut self, depth: usize) -> Node {
         let start = self.tok.start;
         self.advance();
-        let mut props: Vec<Property> = Vec::new();
-        // key -> index of its first property; None once reported as duplicate.
-        let mut seen: HashMap<String, Option<usize>> = HashMap::new();
+        let base = self.props.len();
+        // Small objects look for duplicate keys by scanning; large ones get an index.
+        let mut index: Option<KeyIndex> = None;
         let mut needs_comma = false;
         while !matches!(self.tok.kind, TokenKind::CloseBrace | TokenKind::Eof) {
             if self.tok.kind == TokenKind::Comma {
@@ -251,8 +281,8 @@ impl Parser<'_> {
             }
             match self.parse_property(depth) {
                 Some(prop) => {
-                    self.check_duplicate(&mut seen, &props, &prop);
-                    props.push(prop);
+                    self.check_duplicate(base, &mut index, &prop);
+                    self.props.push(prop);
                 }
                 None => {
                     self.error(SyntaxErrorKind::PropertyExpected, "property expected");
@@ -261,6 +291,7 @@ impl Parser<'_> {
             }
             needs_comma = true;
         }
+        let props: Vec<Property> = self.props.drain(base..).collect();
         if self.tok.kind != TokenKind::CloseBrace {
             self.error(SyntaxErrorKind::CommaOrCloseBraceExpected, "expected comma or closing brace");
             return Node { span: start..self.tok.end, kind: NodeKind::Object(props) };
@@ -270,24 +301,68 @@ impl Parser<'_> {
         Node { span: start..end, kind: NodeKind::Object(props) }
     }
 
-    fn check_duplicate(&mut self, seen: &mut HashMap<String, Option<usize>>, props: &[Property], prop: &Property) {
-        let key = &prop.key.value;
+    /// Reports `prop` (about to become property number `self.props.len() - base`
+    /// of the object) if an earlier property has the same key: a warning on
+    /// every occurrence, the first one only when the second shows up. `//` keys
+    /// (comments by convention) may repeat.
+    fn check_duplicate(&mut self, base: usize, index: &mut Option<KeyIndex>, prop: &Property) {
+        let key = prop.key.value.as_str();
         if key == "//" {
+            if let Some(ix) = index {
+                ix.prev.push(NONE);
+            }
             return;
         }
-        match seen.get(key) {
+        let props = &self.props[base..];
+        if index.is_none() && props.len() >= INDEX_KEYS_FROM {
+            let mut ix = KeyIndex::default();
+            ix.heads.reserve(2 * INDEX_KEYS_FROM);
+            ix.prev.reserve(2 * INDEX_KEYS_FROM);
+            for p in props {
+                ix.add(&p.key.value);
+            }
+            *index = Some(ix);
+        }
+        // Earlier properties with this key: how many (up to 2) and the oldest.
+        let mut count = 0;
+        let mut first = 0;
+        match index {
             None => {
-                seen.insert(key.clone(), Some(props.len()));
-            }
-            Some(first) => {
-                let message = format!("duplicate key \"{key}\": the last value wins");
-                self.error_at(SyntaxErrorKind::DuplicateKey, &message, prop.key.span.clone(), Severity::Warning);
-                if let Some(i) = *first {
-                    let span = props[i].key.span.clone();
-                    self.error_at(SyntaxErrorKind::DuplicateKey, &message, span, Severity::Warning);
+                for (i, p) in props.iter().enumerate() {
+                    if p.key.value == key {
+                        if count == 0 {
+                            first = i;
+                        }
+                        count += 1;
+                        if count == 2 {
+                            break;
+                        }
+                    }
                 }
-                seen.insert(key.clone(), None);
             }
+            Some(ix) => {
+                let mut j = ix.head(key);
+                while j != NONE {
+                    if props[j as usize].key.value == key {
+                        first = j as usize;
+                        count += 1;
+                        if count == 2 {
+                            break;
+                        }
+                    }
+                    j = ix.prev[j as usize];
+                }
+                ix.add(key);
+            }
+        }
+        if count == 0 {
+            return;
+        }
+        let first_span = props[first].key.span.clone();
+        let message = format!("duplicate key \"{key}\": the last value wins");
+        self.error_at(SyntaxErrorKind::DuplicateKey, &message, prop.key.span.clone(), Severity::Warning);
+        if count == 1 {
+            self.error_at(SyntaxErrorKind::DuplicateKey, &message, first_span, Severity::Warning);
         }
     }
 
@@ -330,5 +405,65 @@ impl Parser<'_> {
                 Some(Property { key, colon, value: None, span: key_start..end })
             }
         }
+    }
+}
+
+/// Objects with this many properties get a [`KeyIndex`].
+const INDEX_KEYS_FROM: usize = 32;
+const NONE: u32 = u32::MAX;
+
+/// Properties of one object by key hash: the newest with each hash, and per
+/// property the previous one with the same hash (a chain to walk and compare).
+#[derive(Default)]
+struct KeyIndex {
+    heads: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    prev: Vec<u32>,
+}
+
+impl KeyIndex {
+    fn head(&self, key: &str) -> u32 {
+        self.heads.get(&hash_key(key)).copied().unwrap_or(NONE)
+    }
+
+    /// Records the property at `self.prev.len()`, whose key is `key`.
+    fn add(&mut self, key: &str) {
+        let i = self.prev.len() as u32;
+        let prev = if key == "//" { NONE } else { self.heads.insert(hash_key(key), i).unwrap_or(NONE) };
+        self.prev.push(prev);
+    }
+}
+
+/// FxHash of a key's bytes.
+fn hash_key(key: &str) -> u64 {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h: u64 = key.len() as u64;
+    let mut bytes = key.as_bytes();
+    while bytes.len() >= 8 {
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(bytes[..8].try_into().unwrap())).wrapping_mul(SEED);
+        bytes = &bytes[8..];
+    }
+    for &b in bytes {
+        h = (h.rotate_left(5) ^ b as u64).wrapping_mul(SEED);
+    }
+    h
+}
+
+/// The keys of [`KeyIndex::heads`] are hashes already.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }

@@ -75,6 +75,15 @@ impl<'a> Scanner<'a> {
         self.text
     }
 
+    /// Moves past whitespace (what a `Whitespace` token would cover).
+    #[inline]
+    pub fn skip_whitespace(&mut self) {
+        while self.pos < self.bytes.len() && matches!(self.bytes[self.pos], b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c) {
+            self.pos += 1;
+        }
+    }
+
+    #[inline(always)]
     pub fn next_token(&mut self) -> Token {
         let start = self.pos;
         let mut error = None;
@@ -198,6 +207,13 @@ impl<'a> Scanner<'a> {
         let b = self.bytes;
         let mut chunk_start = self.pos;
         loop {
+            self.skip_plain_string_bytes();
+            while let Some(&c) = b.get(self.pos) {
+                if c == b'"' || c == b'\\' || c < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
             let Some(&c) = b.get(self.pos) else {
                 self.string_value.push_str(&self.text[chunk_start..self.pos]);
                 return Some(ScanError::UnexpectedEndOfString);
@@ -246,6 +262,29 @@ impl<'a> Scanner<'a> {
                 }
                 _ => self.pos += 1,
             }
+        }
+    }
+
+    /// Moves past string content that needs no attention: eight bytes at a
+    /// time while none of them is `"`, `\\` or a control character.
+    #[inline]
+    fn skip_plain_string_bytes(&mut self) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let b = self.bytes;
+        while let Some(chunk) = b.get(self.pos..self.pos + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().unwrap());
+            let quote = w ^ (ONES * b'"' as u64);
+            let backslash = w ^ (ONES * b'\\' as u64);
+            // A byte is flagged when it is zero (after the xor) or below 0x20;
+            // false positives only make us fall back to the byte loop.
+            let special = (quote.wrapping_sub(ONES) & !quote)
+                | (backslash.wrapping_sub(ONES) & !backslash)
+                | (w.wrapping_sub(ONES * 0x20) & !w);
+            if special & HIGH != 0 {
+                break;
+            }
+            self.pos += 8;
         }
     }
 

@@ -44,11 +44,22 @@ pub struct Problem {
 }
 
 /// A compiled schema: an arena of nodes and the root's id.
-#[derive(Debug)]
 pub struct Schema {
     pub nodes: Vec<SchemaNode>,
     pub root: SchemaId,
     top_level: BTreeSet<String>,
+    /// Derived from `nodes` at compile time, for the validator.
+    aux: validate::Aux,
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema")
+            .field("nodes", &self.nodes)
+            .field("root", &self.root)
+            .field("top_level", &self.top_level)
+            .finish()
+    }
 }
 
 impl Schema {
@@ -58,7 +69,8 @@ impl Schema {
         let nodes = c.nodes;
         let mut top_level = BTreeSet::new();
         collect_names(&nodes, root, &mut top_level, 0);
-        Ok(Schema { nodes, root, top_level })
+        let aux = validate::Aux::new(&nodes);
+        Ok(Schema { nodes, root, top_level, aux })
     }
 
     /// Every property name any top-level branch declares.
@@ -68,7 +80,7 @@ impl Schema {
 
     /// Checks `root` and returns problems ordered by position.
     pub fn validate(&self, root: &Node) -> Vec<Problem> {
-        validate::Validator { schema: self }.run(root)
+        validate::Validator::new(self).run(root)
     }
 
     /// Schemas that describe the value at `path`, following properties, items and
