@@ -191,7 +191,9 @@ impl Harness {
             .code_action(CodeActionParams {
                 text_document: TextDocumentIdentifier { uri: uri.clone() },
                 range,
-                context: CodeActionContext { diagnostics, only: None, trigger_kind: None },
+                // Quick fixes only, as an editor asks for its lightbulb; the source actions
+                // (container commands) are covered by the end-to-end test.
+                context: CodeActionContext { diagnostics, only: Some(vec![CodeActionKind::QUICKFIX]), trigger_kind: None },
                 work_done_progress_params: Default::default(),
                 partial_result_params: Default::default(),
             })
