@@ -59,9 +59,7 @@ fn large_config() -> String {
     s.push_str(" }, \"target\": \"dev\", \"cacheFrom\": [\"ghcr.io/example/cache:latest\"] },\n");
     s.push_str("  \"features\": {\n");
     for i in 0..250 {
-        write!(
-            s,
-            "    \"ghcr.io/devcontainers/features/tool-{i}:1\": {{ \"version\": \"1.{i}.0\", \"installTools\": {}, \"channel\": \"stable\" }},\n",
+        writeln!(s, "    \"ghcr.io/devcontainers/features/tool-{i}:1\": {{ \"version\": \"1.{i}.0\", \"installTools\": {}, \"channel\": \"stable\" }},",
             i % 2 == 0
         )
         .unwrap();
@@ -81,9 +79,7 @@ fn large_config() -> String {
     s.push_str("],\n  \"portsAttributes\": {\n");
     for i in 0..120 {
         let action = ["notify", "openBrowser", "openPreview", "silent", "ignore"][i % 5];
-        write!(
-            s,
-            "    \"{}\": {{ \"label\": \"service {i}\", \"onAutoForward\": \"{action}\", \"protocol\": \"{}\", \"requireLocalPort\": {} }},\n",
+        writeln!(s, "    \"{}\": {{ \"label\": \"service {i}\", \"onAutoForward\": \"{action}\", \"protocol\": \"{}\", \"requireLocalPort\": {} }},",
             3000 + i,
             if i % 2 == 0 { "http" } else { "https" },
             i % 4 == 0
@@ -94,22 +90,22 @@ fn large_config() -> String {
     s.push_str("  \"otherPortsAttributes\": { \"onAutoForward\": \"silent\" },\n");
     s.push_str("  \"containerEnv\": {\n");
     for i in 0..300 {
-        write!(s, "    \"CONTAINER_VAR_{i}\": \"${{localEnv:HOST_VAR_{i}:default-{i}}}\",\n").unwrap();
+        writeln!(s, "    \"CONTAINER_VAR_{i}\": \"${{localEnv:HOST_VAR_{i}:default-{i}}}\",").unwrap();
     }
     s.push_str("    \"PLAIN\": \"plain value without variables\"\n  },\n  \"remoteEnv\": {\n");
     for i in 0..300 {
         if i % 2 == 0 {
-            write!(s, "    \"REMOTE_VAR_{i}\": \"${{containerEnv:PATH}}:/opt/tool-{i}/bin\",\n").unwrap();
+            writeln!(s, "    \"REMOTE_VAR_{i}\": \"${{containerEnv:PATH}}:/opt/tool-{i}/bin\",").unwrap();
         } else {
-            write!(s, "    \"REMOTE_VAR_{i}\": \"/opt/tool-{i}/share/data/configuration\",\n").unwrap();
+            writeln!(s, "    \"REMOTE_VAR_{i}\": \"/opt/tool-{i}/share/data/configuration\",").unwrap();
         }
     }
     s.push_str("    \"LAST\": \"${containerWorkspaceFolder}/bin\"\n  },\n  \"mounts\": [\n");
     for i in 0..200 {
         if i % 4 == 3 {
-            write!(s, "    {{ \"type\": \"bind\", \"source\": \"${{localEnv:HOME}}/.cache/tool-{i}\", \"target\": \"/home/dev/.cache/tool-{i}\" }},\n").unwrap();
+            writeln!(s, "    {{ \"type\": \"bind\", \"source\": \"${{localEnv:HOME}}/.cache/tool-{i}\", \"target\": \"/home/dev/.cache/tool-{i}\" }},").unwrap();
         } else {
-            write!(s, "    \"source=cache-{i}-${{devcontainerId}},target=/var/cache/tool-{i},type=volume\",\n").unwrap();
+            writeln!(s, "    \"source=cache-{i}-${{devcontainerId}},target=/var/cache/tool-{i},type=volume\",").unwrap();
         }
     }
     s.push_str("  ],\n  \"runArgs\": [");
@@ -120,26 +116,26 @@ fn large_config() -> String {
     s.push_str("  \"onCreateCommand\": [\"bash\", \"-c\", \"make bootstrap\"],\n  \"postCreateCommand\": {\n");
     for i in 0..80 {
         if i % 2 == 0 {
-            write!(s, "    \"step-{i}\": \"make -C packages/pkg-{i} install\",\n").unwrap();
+            writeln!(s, "    \"step-{i}\": \"make -C packages/pkg-{i} install\",").unwrap();
         } else {
-            write!(s, "    \"step-{i}\": [\"make\", \"-C\", \"packages/pkg-{i}\", \"install\"],\n").unwrap();
+            writeln!(s, "    \"step-{i}\": [\"make\", \"-C\", \"packages/pkg-{i}\", \"install\"],").unwrap();
         }
     }
     s.push_str("  },\n  \"postStartCommand\": \"make services\",\n  \"waitFor\": \"postCreateCommand\",\n");
     s.push_str("  \"hostRequirements\": { \"cpus\": 8, \"memory\": \"16gb\", \"storage\": \"64gb\" },\n");
     s.push_str("  \"customizations\": {\n    \"vscode\": {\n      \"extensions\": [\n");
     for i in 0..200 {
-        write!(s, "        \"publisher-{}.extension-{i}\",\n", i % 17).unwrap();
+        writeln!(s, "        \"publisher-{}.extension-{i}\",", i % 17).unwrap();
     }
     s.push_str("      ],\n      \"settings\": {\n");
     let mut i = 0;
     while s.len() < 196_000 {
         match i % 5 {
-            0 => write!(s, "        \"tool{i}.enable\": {},\n", i % 2 == 0).unwrap(),
-            1 => write!(s, "        \"tool{i}.maxItems\": {},\n", i * 7).unwrap(),
-            2 => write!(s, "        \"tool{i}.path\": \"/usr/local/bin/tool-{i}\",\n").unwrap(),
-            3 => write!(s, "        \"tool{i}.args\": [\"--flag-{i}\", \"--verbose\", \"--color=always\"],\n").unwrap(),
-            _ => write!(s, "        \"[lang{i}]\": {{ \"editor.tabSize\": {}, \"editor.rulers\": [80, 120], \"files.encoding\": \"utf8\" }},\n", i % 8).unwrap(),
+            0 => writeln!(s, "        \"tool{i}.enable\": {},", i % 2 == 0).unwrap(),
+            1 => writeln!(s, "        \"tool{i}.maxItems\": {},", i * 7).unwrap(),
+            2 => writeln!(s, "        \"tool{i}.path\": \"/usr/local/bin/tool-{i}\",").unwrap(),
+            3 => writeln!(s, "        \"tool{i}.args\": [\"--flag-{i}\", \"--verbose\", \"--color=always\"],").unwrap(),
+            _ => writeln!(s, "        \"[lang{i}]\": {{ \"editor.tabSize\": {}, \"editor.rulers\": [80, 120], \"files.encoding\": \"utf8\" }},", i % 8).unwrap(),
         }
         i += 1;
     }

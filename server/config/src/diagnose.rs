@@ -5,10 +5,10 @@
 
 use crate::document::ConfigDocument;
 use crate::substitute::{check_variables, VariableIssueKind};
-use devc_jsonc::{Node, NodeKind, PathSegment, Span, SyntaxErrorKind};
+use devc_jsonc::{Node, NodeKind, PathSegment, Property, Span, SyntaxErrorKind};
 pub use devc_schema::Severity;
 use devc_schema::ProblemCode;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
@@ -95,10 +95,11 @@ pub fn diagnose_text(parse: &devc_jsonc::Parse, text: &str, config_path: Option<
         }
         return out;
     };
+    let top = Top::of(root);
     let mut semantic = Vec::new();
     if root.as_object().is_some() {
         let mut checker = Checker { text, dir: config_path.and_then(Path::parent), out: &mut semantic };
-        checker.check(root);
+        checker.check(root, &top);
     }
     let image_and_build = semantic.iter().any(|d| d.code == DiagnosticCode::ImageAndBuild);
     for p in devc_schema::devcontainer().validate(root) {
@@ -112,12 +113,12 @@ pub fn diagnose_text(parse: &devc_jsonc::Parse, text: &str, config_path: Option<
             continue;
         }
         let mut message = p.message;
-        if p.code == ProblemCode::Missing && p.path.is_empty() && !has_source(root) {
+        if p.code == ProblemCode::Missing && p.path.is_empty() && !top.has_source() {
             message = "no container source: set \"image\" (a prebuilt image), \"build\" (a Dockerfile) or \"dockerComposeFile\" (Docker Compose)".to_string();
         }
         out.push(Diagnostic { span: p.span, severity: p.severity, message, code: DiagnosticCode::Schema(p.code), path: p.path });
     }
-    if root.as_object().is_some() && !has_source(root) && !out.iter().any(|d| d.code == DiagnosticCode::Schema(ProblemCode::Missing) && d.path.is_empty()) {
+    if root.as_object().is_some() && !top.has_source() && !out.iter().any(|d| d.code == DiagnosticCode::Schema(ProblemCode::Missing) && d.path.is_empty()) {
         out.push(Diagnostic {
             span: root.span.start..root.span.start + 1,
             severity: Severity::Warning,
@@ -131,14 +132,143 @@ pub fn diagnose_text(parse: &devc_jsonc::Parse, text: &str, config_path: Option<
     out
 }
 
-fn has_source(root: &Node) -> bool {
-    ["image", "build", "dockerFile", "dockerComposeFile"].iter().any(|k| root.get(k).is_some())
+/// The top-level properties the checks look at: the first one with each key,
+/// as [`Node::property`] finds it, all found in one pass.
+#[derive(Default)]
+struct Top<'n> {
+    image: Option<&'n Property>,
+    build: Option<&'n Property>,
+    docker_file: Option<&'n Property>,
+    context: Option<&'n Property>,
+    compose: Option<&'n Property>,
+    mounts: Option<&'n Property>,
+    workspace_mount: Option<&'n Property>,
+    hooks: [Option<&'n Property>; LIFECYCLE.len()],
+}
+
+impl<'n> Top<'n> {
+    fn of(root: &'n Node) -> Top<'n> {
+        let mut top = Top::default();
+        for p in root.as_object().unwrap_or_default() {
+            let slot = match p.key.value.as_str() {
+                "image" => &mut top.image,
+                "build" => &mut top.build,
+                "dockerFile" => &mut top.docker_file,
+                "context" => &mut top.context,
+                "dockerComposeFile" => &mut top.compose,
+                "mounts" => &mut top.mounts,
+                "workspaceMount" => &mut top.workspace_mount,
+                key => match LIFECYCLE.iter().position(|h| *h == key) {
+                    Some(i) => &mut top.hooks[i],
+                    None => continue,
+                },
+            };
+            if slot.is_none() {
+                *slot = Some(p);
+            }
+        }
+        top
+    }
+
+    /// The value of a property found (what [`Node::get`] returns).
+    fn get(p: Option<&'n Property>) -> Option<&'n Node> {
+        p?.value.as_ref()
+    }
+
+    fn has_source(&self) -> bool {
+        [self.image, self.build, self.docker_file, self.compose].into_iter().any(|p| Top::get(p).is_some())
+    }
 }
 
 /// One step of a path while walking the tree (borrowed; see [`Checker::variables`]).
 enum Step<'n> {
     Key(&'n str),
     Index(usize),
+}
+
+/// The property path from `root` to `target` (a node of that tree): down the
+/// values whose spans contain `target`'s, or, should spans overlap after a
+/// syntax error, by searching the whole tree.
+fn path_of(root: &Node, target: &Node) -> Vec<PathSegment> {
+    fn guided(node: &Node, target: &Node, path: &mut Vec<PathSegment>) -> bool {
+        if std::ptr::eq(node, target) {
+            return true;
+        }
+        let inside = |n: &Node| n.span.start <= target.span.start && target.span.end <= n.span.end;
+        match &node.kind {
+            NodeKind::Object(props) => {
+                for p in props {
+                    if let Some(v) = p.value.as_ref().filter(|v| inside(v)) {
+                        path.push(PathSegment::Key(p.key.value.clone()));
+                        return guided(v, target, path);
+                    }
+                }
+                false
+            }
+            NodeKind::Array(items) => match items.iter().position(inside) {
+                Some(i) => {
+                    path.push(PathSegment::Index(i));
+                    guided(&items[i], target, path)
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+    fn search(node: &Node, target: &Node, path: &mut Vec<PathSegment>) -> bool {
+        if std::ptr::eq(node, target) {
+            return true;
+        }
+        match &node.kind {
+            NodeKind::Object(props) => {
+                for p in props {
+                    if let Some(v) = &p.value {
+                        path.push(PathSegment::Key(p.key.value.clone()));
+                        if search(v, target, path) {
+                            return true;
+                        }
+                        path.pop();
+                    }
+                }
+                false
+            }
+            NodeKind::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(PathSegment::Index(i));
+                    if search(item, target, path) {
+                        return true;
+                    }
+                    path.pop();
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+    let mut path = Vec::new();
+    if guided(root, target, &mut path) {
+        return path;
+    }
+    path.clear();
+    search(root, target, &mut path);
+    path
+}
+
+/// Whether `path` is below `dir` (by components; both already normalized).
+fn is_strictly_within(path: &Path, dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (p, d) = (path.as_os_str().as_bytes(), dir.as_os_str().as_bytes());
+        if d == b"/" {
+            return p.len() > 1 && p[0] == b'/';
+        }
+        p.len() > d.len() && p.starts_with(d) && p[d.len()] == b'/'
+    }
+    #[cfg(not(unix))]
+    {
+        path != dir && path.starts_with(dir)
+    }
 }
 
 /// The owned form of a borrowed path.
@@ -162,12 +292,12 @@ impl Checker<'_> {
         self.out.push(Diagnostic { span, severity, message, code, path: path.to_vec() });
     }
 
-    fn check(&mut self, root: &Node) {
+    fn check(&mut self, root: &Node, top: &Top) {
         use Step::{Index, Key};
         // image and build are exclusive.
-        if root.get("image").is_some() {
-            for other in ["build", "dockerFile"] {
-                if let Some(p) = root.property(other) {
+        if Top::get(top.image).is_some() {
+            for (other, property) in [("build", top.build), ("dockerFile", top.docker_file)] {
+                if let Some(p) = property {
                     self.push(
                         p.key.span.clone(),
                         Severity::Error,
@@ -179,50 +309,52 @@ impl Checker<'_> {
             }
         }
         // Referenced files.
-        if let Some(build) = root.get("build") {
+        if let Some(build) = Top::get(top.build) {
+            let mut dockerfile = None;
             if let Some(df) = build.get("dockerfile") {
-                self.file_exists_at(df, false, "Dockerfile", &[Key("build"), Key("dockerfile")]);
+                dockerfile = self.file_exists_at(df, false, "Dockerfile", &[Key("build"), Key("dockerfile")], None);
             }
             if let Some(ctx) = build.get("context") {
-                self.file_exists_at(ctx, true, "build context folder", &[Key("build"), Key("context")]);
+                let within = dockerfile.as_deref();
+                self.file_exists_at(ctx, true, "build context folder", &[Key("build"), Key("context")], within);
             }
         }
-        if let Some(df) = root.get("dockerFile") {
-            self.file_exists_at(df, false, "Dockerfile", &[Key("dockerFile")]);
-            if let Some(ctx) = root.get("context") {
-                self.file_exists_at(ctx, true, "build context folder", &[Key("context")]);
+        if let Some(df) = Top::get(top.docker_file) {
+            let dockerfile = self.file_exists_at(df, false, "Dockerfile", &[Key("dockerFile")], None);
+            if let Some(ctx) = Top::get(top.context) {
+                self.file_exists_at(ctx, true, "build context folder", &[Key("context")], dockerfile.as_deref());
             }
         }
-        let compose = root.get("dockerComposeFile");
+        let compose = Top::get(top.compose);
         match compose.map(|n| &n.kind) {
             Some(NodeKind::String(_)) => {
                 if let Some(node) = compose {
-                    self.file_exists_at(node, false, "Docker Compose file", &[Key("dockerComposeFile")]);
+                    self.file_exists_at(node, false, "Docker Compose file", &[Key("dockerComposeFile")], None);
                 }
             }
             Some(NodeKind::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.file_exists_at(item, false, "Docker Compose file", &[Key("dockerComposeFile"), Index(i)]);
+                    self.file_exists_at(item, false, "Docker Compose file", &[Key("dockerComposeFile"), Index(i)], None);
                 }
             }
             _ => {}
         }
         // Mount strings.
-        if let Some(items) = root.get("mounts").and_then(Node::as_array) {
+        if let Some(items) = Top::get(top.mounts).and_then(Node::as_array) {
             for (i, item) in items.iter().enumerate() {
                 if let Some(s) = item.as_str() {
                     self.mount(item, s, &[Key("mounts"), Index(i)]);
                 }
             }
         }
-        if let Some(wm) = root.get("workspaceMount") {
+        if let Some(wm) = Top::get(top.workspace_mount) {
             if let Some(s) = wm.as_str().filter(|s| !s.is_empty()) {
                 self.mount(wm, s, &[Key("workspaceMount")]);
             }
         }
         // Lifecycle command shapes beyond the schema.
-        for hook in LIFECYCLE {
-            if let Some(cmd) = root.get(hook) {
+        for (hook, property) in LIFECYCLE.into_iter().zip(top.hooks) {
+            if let Some(cmd) = Top::get(property) {
                 self.command(cmd, &[Key(hook)]);
                 if let Some(props) = cmd.as_object() {
                     for p in props {
@@ -234,20 +366,19 @@ impl Checker<'_> {
             }
         }
         // Variables in every string value.
-        let mut path = Vec::new();
-        self.variables(root, &mut path);
+        self.variables(root, root);
     }
 
-    /// Walks every string value for `${...}` problems. `path` is kept as borrowed
-    /// steps; the owned path is built only for a string that has issues.
-    fn variables<'n>(&mut self, node: &'n Node, path: &mut Vec<Step<'n>>) {
+    /// Walks every string value for `${...}` problems. The path of a string is
+    /// worked out only when it has issues.
+    fn variables(&mut self, root: &Node, node: &Node) {
         match &node.kind {
-            NodeKind::String(s) if s.contains('$') => {
+            NodeKind::String(s) if s.as_bytes().contains(&b'$') => {
                 let issues = check_variables(s);
                 if issues.is_empty() {
                     return;
                 }
-                let path = owned(path);
+                let path = path_of(root, node);
                 for issue in issues {
                     let span = self.value_span(node, s, issue.range.clone());
                     let severity = match issue.severity {
@@ -263,11 +394,9 @@ impl Checker<'_> {
                 }
             }
             NodeKind::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
+                for item in items {
                     if matches!(item.kind, NodeKind::String(_) | NodeKind::Array(_) | NodeKind::Object(_)) {
-                        path.push(Step::Index(i));
-                        self.variables(item, path);
-                        path.pop();
+                        self.variables(root, item);
                     }
                 }
             }
@@ -275,9 +404,7 @@ impl Checker<'_> {
                 for p in props {
                     if let Some(v) = &p.value {
                         if matches!(v.kind, NodeKind::String(_) | NodeKind::Array(_) | NodeKind::Object(_)) {
-                            path.push(Step::Key(&p.key.value));
-                            self.variables(v, path);
-                            path.pop();
+                            self.variables(root, v);
                         }
                     }
                 }
@@ -313,13 +440,19 @@ impl Checker<'_> {
         }
     }
 
-    fn file_exists_at(&mut self, node: &Node, want_dir: bool, what: &str, path: &[Step]) {
-        let (Some(base), Some(rel)) = (self.dir, node.as_str()) else { return };
+    /// Reports `node`'s path (relative to the config's folder) when it is not an
+    /// existing file (or folder, with `want_dir`); returns the resolved path
+    /// when it was found. `found_within` is a file found just before: a folder
+    /// on its path (by components, after `.`/`..` are folded) exists, since
+    /// finding the file walked through it, so it is not looked up again.
+    fn file_exists_at(&mut self, node: &Node, want_dir: bool, what: &str, path: &[Step], found_within: Option<&Path>) -> Option<PathBuf> {
+        let (Some(base), Some(rel)) = (self.dir, node.as_str()) else { return None };
         if rel.is_empty() || rel.contains("${") {
-            return; // resolved only at `up`; nothing to check statically
+            return None; // resolved only at `up`; nothing to check statically
         }
         let full = crate::discovery::resolve_path(base, Path::new(rel));
-        let ok = if want_dir { full.is_dir() } else { full.is_file() };
+        let on_the_way = want_dir && found_within.is_some_and(|file| is_strictly_within(file, &full));
+        let ok = on_the_way || if want_dir { full.is_dir() } else { full.is_file() };
         if !ok {
             let path = owned(path);
             self.push(
@@ -334,7 +467,9 @@ impl Checker<'_> {
                     base.display()
                 ),
             );
+            return None;
         }
+        Some(full)
     }
 
     /// Maps a byte range of a decoded string value back to the source. When the

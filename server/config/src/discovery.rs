@@ -139,7 +139,55 @@ pub fn resolve_path(base: &Path, path: &Path) -> PathBuf {
     } else {
         base.join(path)
     };
+    if is_normalized(&joined) {
+        return joined; // what normalize_path would rebuild, byte for byte
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        let bytes = joined.as_os_str().as_bytes();
+        if bytes.starts_with(b"/") {
+            // normalize_path on an absolute Unix path, on bytes: empty and `.`
+            // segments vanish, `..` drops the previous segment (none at the root).
+            let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+            for seg in bytes.split(|&c| c == b'/') {
+                match seg {
+                    b"" | b"." => {}
+                    b".." => {
+                        let cut = out.iter().rposition(|&c| c == b'/').unwrap_or(0);
+                        out.truncate(cut);
+                    }
+                    _ => {
+                        out.push(b'/');
+                        out.extend_from_slice(seg);
+                    }
+                }
+            }
+            if out.is_empty() {
+                out.push(b'/');
+            }
+            return PathBuf::from(std::ffi::OsString::from_vec(out));
+        }
+    }
     normalize_path(&joined)
+}
+
+/// Whether `path` is already in the form [`normalize_path`] produces: on Unix,
+/// `/`-separated non-empty segments, none of them `.` or `..`, no trailing `/`.
+/// Conservative: `false` just means "normalize it".
+fn is_normalized(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let rest = bytes.strip_prefix(b"/").unwrap_or(bytes);
+        !rest.is_empty() && rest.split(|&c| c == b'/').all(|seg| !seg.is_empty() && seg != b"." && seg != b"..")
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// Lexical normalization of an absolute or relative path (no filesystem access).

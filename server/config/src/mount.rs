@@ -156,22 +156,28 @@ pub fn parse_mount(s: &str) -> Result<Mount, ConfigError> {
 /// validation, which only needs the error). `false` means "maybe not": quoted
 /// fields are left to the full parser.
 pub(crate) fn mount_string_is_valid(s: &str) -> bool {
-    if s.contains('"') {
+    let b = s.as_bytes();
+    if b.contains(&b'"') {
         return false;
     }
     let is_bool = |v: &str| ["true", "1", "false", "0"].iter().any(|b| v.eq_ignore_ascii_case(b));
     let mut kind = MountType::Volume;
     let mut source: Option<&str> = None;
     let mut target: Option<&str> = None;
-    for field in s.split(',') {
+    let mut start = 0;
+    while start <= b.len() {
+        // Fields are split at ',' (no quotes here), keys at the first '='.
+        let end = b[start..].iter().position(|&c| c == b',').map_or(b.len(), |i| start + i);
+        let field = &s[start..end];
+        start = end + 1;
         if field.is_empty() {
             continue;
         }
-        let (key, value) = match field.split_once('=') {
-            Some((k, v)) => (k.trim(), Some(v)),
+        let (key, value) = match field.as_bytes().iter().position(|&c| c == b'=') {
+            Some(eq) => (field[..eq].trim(), Some(&field[eq + 1..])),
             None => (field.trim(), None),
         };
-        let is = |name: &str| key.eq_ignore_ascii_case(name);
+        let is = |name: &str| key.len() == name.len() && key.eq_ignore_ascii_case(name);
         if is("type") {
             let Some(v) = value else { return false };
             let Some(k) = MountType::parse(v) else { return false };

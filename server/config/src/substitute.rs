@@ -201,36 +201,51 @@ fn known_names_list() -> String {
 /// known and whose arguments are as the variable expects. `false` means "maybe
 /// not": the caller then runs the full check.
 fn variables_are_clean(s: &str) -> bool {
+    let b = s.as_bytes();
     let mut i = 0;
-    while let Some(off) = s[i..].find("${") {
-        let body = i + off + 2;
-        let mut close = None;
-        for (off, c) in s[body..].char_indices() {
-            if c == '}' {
-                close = Some(body + off);
-                break;
-            }
-            if is_line_terminator(c) {
-                return false;
-            }
+    while let Some(off) = b[i..].iter().position(|&c| c == b'$') {
+        let open = i + off;
+        if b.get(open + 1) != Some(&b'{') {
+            i = open + 1;
+            continue;
         }
-        let Some(close) = close else { return false };
-        let inner = &s[body..close];
-        if inner.is_empty() || inner.contains("${") {
-            return false;
+        // The body up to the first '}': no line terminator ('\n', '\r', U+2028,
+        // U+2029; 0xE2 starts the last two, we do not look closer) and no "${".
+        // Note where its first three ':' are.
+        let body = open + 2;
+        let mut close = body;
+        let mut colons = [usize::MAX; 3];
+        let mut ncolons = 0;
+        loop {
+            match b.get(close) {
+                None | Some(b'\n' | b'\r' | 0xE2) => return false,
+                Some(b'}') => break,
+                Some(b'$') if b.get(close + 1) == Some(&b'{') => return false,
+                Some(b':') => {
+                    if ncolons < 3 {
+                        colons[ncolons] = close;
+                    }
+                    ncolons += 1;
+                }
+                Some(_) => {}
+            }
+            close += 1;
         }
-        let mut parts = inner.split(':');
-        let Some(known) = known_variable(parts.next().unwrap_or_default()) else { return false };
+        if close == body {
+            return false; // ${}
+        }
+        let name_end = if ncolons > 0 { colons[0] } else { close };
+        let Some(known) = known_variable(&s[body..name_end]) else { return false };
         if known.takes_argument {
-            match parts.next() {
-                Some(a) if !a.is_empty() && a.trim() == a => {}
-                _ => return false,
-            }
-            parts.next();
-            if parts.next().is_some() {
+            // NAME, then at most a default: `${localEnv:NAME}` or `${localEnv:NAME:default}`.
+            if ncolons == 0 || ncolons > 2 {
                 return false;
             }
-        } else if parts.next().is_some() {
+            let arg = &s[colons[0] + 1..if ncolons > 1 { colons[1] } else { close }];
+            if arg.is_empty() || arg.starts_with(char::is_whitespace) || arg.ends_with(char::is_whitespace) {
+                return false;
+            }
+        } else if ncolons > 0 {
             return false;
         }
         i = close + 1;

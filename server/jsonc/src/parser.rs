@@ -59,18 +59,26 @@ impl Parse {
 
 thread_local! {
     /// The parser's scratch stacks (see [`Parser::items`]), kept between parses
-    /// on this thread. They are empty between parses; keeping their capacity
-    /// saves allocating them (a large allocation, which makes the allocator
-    /// tidy up its caches of small blocks) on every parse.
+    /// on this thread. Between parses they hold only their placeholder; keeping
+    /// their capacity saves allocating them (a large allocation, which makes
+    /// the allocator tidy up its caches of small blocks) on every parse.
     static SCRATCH: Cell<(Vec<Node>, Vec<Property>)> = const { Cell::new((Vec::new(), Vec::new())) };
 }
 
 /// Scratch stacks larger than this many entries are not kept.
-const SCRATCH_KEEP: usize = 1024;
+const SCRATCH_KEEP: usize = 4096;
 
 /// Parses JSON with comments and trailing commas.
 pub fn parse(text: &str) -> Parse {
-    let (items, props) = SCRATCH.with(Cell::take);
+    let (mut items, mut props) = SCRATCH.with(Cell::take);
+    // A placeholder at the bottom of each stack: containers start above it, so
+    // `split_off` never takes the whole stack.
+    if items.is_empty() {
+        items.push(Node { span: 0..0, kind: NodeKind::Null });
+    }
+    if props.is_empty() {
+        props.push(Property { key: Key { value: String::new(), span: 0..0 }, colon: None, value: None, span: 0..0 });
+    }
     let mut p = Parser {
         scanner: Scanner::new(text),
         tok: Token { kind: TokenKind::Eof, start: 0, end: 0, error: None },
@@ -95,8 +103,8 @@ pub fn parse(text: &str) -> Parse {
     }
     let (mut items, mut props) = (p.items, p.props);
     if items.capacity() <= SCRATCH_KEEP && props.capacity() <= SCRATCH_KEEP {
-        items.clear();
-        props.clear();
+        items.truncate(1);
+        props.truncate(1);
         SCRATCH.with(|s| s.set((items, props)));
     }
     Parse { root, errors: p.errors, comments: p.comments }
@@ -134,6 +142,20 @@ impl Parser<'_> {
                 k => return k,
             }
         }
+    }
+
+    /// [`Parser::advance`], quicker when the next token is the single-character
+    /// token `byte` (of `kind`), which the caller expects.
+    #[inline]
+    fn advance_punct(&mut self, byte: u8, kind: TokenKind) -> TokenKind {
+        self.scanner.skip_whitespace();
+        let pos = self.scanner.pos();
+        if self.scanner.text().as_bytes().get(pos) == Some(&byte) {
+            self.scanner.set_pos(pos + 1);
+            self.tok = Token { kind, start: pos, end: pos + 1, error: None };
+            return kind;
+        }
+        self.advance()
     }
 
     fn error_at(&mut self, kind: SyntaxErrorKind, message: &str, span: Span, severity: Severity) {
@@ -220,7 +242,8 @@ impl Parser<'_> {
             _ => return None,
         };
         let end = self.tok.end;
-        self.advance();
+        // In a container a value is mostly followed by a comma.
+        self.advance_punct(b',', TokenKind::Comma);
         Some(Node { span: start..end, kind })
     }
 
@@ -250,7 +273,7 @@ impl Parser<'_> {
             }
             needs_comma = true;
         }
-        let items: Vec<Node> = self.items.drain(base..).collect();
+        let items: Vec<Node> = self.items.split_off(base);
         if self.tok.kind != TokenKind::CloseBracket {
             self.error(SyntaxErrorKind::CommaOrCloseBracketExpected, "expected comma or closing bracket");
             return Node { span: start..self.tok.end, kind: NodeKind::Array(items) };
@@ -279,19 +302,14 @@ impl Parser<'_> {
             } else if needs_comma {
                 self.error(SyntaxErrorKind::CommaExpected, "expected comma");
             }
-            match self.parse_property(depth) {
-                Some(prop) => {
-                    self.check_duplicate(base, &mut index, &prop);
-                    self.props.push(prop);
-                }
-                None => {
-                    self.error(SyntaxErrorKind::PropertyExpected, "property expected");
-                    self.skip_until(&[TokenKind::CloseBrace, TokenKind::Comma]);
-                }
+            if !self.parse_property(depth, base, &mut index) {
+                self.error(SyntaxErrorKind::PropertyExpected, "property expected");
+                self.skip_until(&[TokenKind::CloseBrace, TokenKind::Comma]);
             }
             needs_comma = true;
         }
-        let props: Vec<Property> = self.props.drain(base..).collect();
+        // One copy into an exactly sized Vec (`base` > 0: see `SCRATCH`).
+        let props: Vec<Property> = self.props.split_off(base);
         if self.tok.kind != TokenKind::CloseBrace {
             self.error(SyntaxErrorKind::CommaOrCloseBraceExpected, "expected comma or closing brace");
             return Node { span: start..self.tok.end, kind: NodeKind::Object(props) };
@@ -366,7 +384,17 @@ impl Parser<'_> {
         }
     }
 
-    fn parse_property(&mut self, depth: usize) -> Option<Property> {
+    /// Parses a property and adds it to the object's properties (from `base` in
+    /// `self.props`), after reporting a duplicate key; `false` if there is none here.
+    fn parse_property(&mut self, depth: usize, base: usize, index: &mut Option<KeyIndex>) -> bool {
+        let Some(prop) = self.parse_property_value(depth) else { return false };
+        self.check_duplicate(base, index, &prop);
+        self.props.push(prop);
+        true
+    }
+
+    #[inline(always)]
+    fn parse_property_value(&mut self, depth: usize) -> Option<Property> {
         let key_start = self.tok.start;
         let key = match self.tok.kind {
             TokenKind::String => {
@@ -381,7 +409,7 @@ impl Parser<'_> {
             _ => return None,
         };
         let key_end = key.span.end;
-        self.advance();
+        self.advance_punct(b':', TokenKind::Colon);
         let mut colon = None;
         if self.tok.kind == TokenKind::Colon {
             colon = Some(self.tok.start);

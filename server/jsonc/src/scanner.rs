@@ -78,9 +78,21 @@ impl<'a> Scanner<'a> {
     /// Moves past whitespace (what a `Whitespace` token would cover).
     #[inline]
     pub fn skip_whitespace(&mut self) {
-        while self.pos < self.bytes.len() && matches!(self.bytes[self.pos], b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c) {
-            self.pos += 1;
+        let b = self.bytes;
+        let mut pos = self.pos;
+        while pos < b.len() && matches!(b[pos], b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c) {
+            pos += 1;
         }
+        self.pos = pos;
+    }
+
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Moves to `pos`, just after a single-character token the caller matched.
+    pub fn set_pos(&mut self, pos: usize) {
+        self.pos = pos;
     }
 
     #[inline(always)]
@@ -220,7 +232,13 @@ impl<'a> Scanner<'a> {
             };
             match c {
                 b'"' => {
-                    self.string_value.push_str(&self.text[chunk_start..self.pos]);
+                    let chunk = &self.text[chunk_start..self.pos];
+                    if self.string_value.is_empty() {
+                        // No escapes: one exactly sized allocation.
+                        self.string_value = String::from(chunk);
+                    } else {
+                        self.string_value.push_str(chunk);
+                    }
                     self.pos += 1;
                     return error;
                 }
@@ -265,27 +283,32 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Moves past string content that needs no attention: eight bytes at a
-    /// time while none of them is `"`, `\\` or a control character.
+    /// Moves past string content that needs no attention (anything but `"`,
+    /// `\\` and control characters), eight bytes at a time.
     #[inline]
     fn skip_plain_string_bytes(&mut self) {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGH: u64 = 0x8080_8080_8080_8080;
         let b = self.bytes;
-        while let Some(chunk) = b.get(self.pos..self.pos + 8) {
+        let mut pos = self.pos;
+        while let Some(chunk) = b.get(pos..pos + 8) {
             let w = u64::from_le_bytes(chunk.try_into().unwrap());
             let quote = w ^ (ONES * b'"' as u64);
             let backslash = w ^ (ONES * b'\\' as u64);
-            // A byte is flagged when it is zero (after the xor) or below 0x20;
-            // false positives only make us fall back to the byte loop.
-            let special = (quote.wrapping_sub(ONES) & !quote)
+            // The high bit of a byte is set when it is zero (after the xor) or
+            // below 0x20. Bytes above a flagged one may be flagged wrongly, never
+            // the lowest: so the lowest flag is the first byte to look at.
+            let special = ((quote.wrapping_sub(ONES) & !quote)
                 | (backslash.wrapping_sub(ONES) & !backslash)
-                | (w.wrapping_sub(ONES * 0x20) & !w);
-            if special & HIGH != 0 {
-                break;
+                | (w.wrapping_sub(ONES * 0x20) & !w))
+                & HIGH;
+            if special != 0 {
+                self.pos = pos + (special.trailing_zeros() / 8) as usize;
+                return;
             }
-            self.pos += 8;
+            pos += 8;
         }
+        self.pos = pos;
     }
 
     fn scan_hex4(&mut self) -> Option<u16> {
