@@ -210,43 +210,41 @@ fn variables_are_clean(s: &str) -> bool {
             continue;
         }
         // The body up to the first '}': no line terminator ('\n', '\r', U+2028,
-        // U+2029; 0xE2 starts the last two, we do not look closer) and no "${".
-        // Note where its first three ':' are.
+        // U+2029; 0xE2 starts the last two, we do not look closer), no "${".
         let body = open + 2;
-        let mut close = body;
-        let mut colons = [usize::MAX; 3];
-        let mut ncolons = 0;
-        loop {
-            match b.get(close) {
-                None | Some(b'\n' | b'\r' | 0xE2) => return false,
-                Some(b'}') => break,
-                Some(b'$') if b.get(close + 1) == Some(&b'{') => return false,
-                Some(b':') => {
-                    if ncolons < 3 {
-                        colons[ncolons] = close;
-                    }
-                    ncolons += 1;
-                }
-                Some(_) => {}
-            }
-            close += 1;
-        }
-        if close == body {
-            return false; // ${}
-        }
-        let name_end = if ncolons > 0 { colons[0] } else { close };
-        let Some(known) = known_variable(&s[body..name_end]) else { return false };
-        if known.takes_argument {
-            // NAME, then at most a default: `${localEnv:NAME}` or `${localEnv:NAME:default}`.
-            if ncolons == 0 || ncolons > 2 {
-                return false;
-            }
-            let arg = &s[colons[0] + 1..if ncolons > 1 { colons[1] } else { close }];
-            if arg.is_empty() || arg.starts_with(char::is_whitespace) || arg.ends_with(char::is_whitespace) {
-                return false;
-            }
-        } else if ncolons > 0 {
+        let Some(len) = b[body..].iter().position(|&c| c == b'}') else { return false };
+        let close = body + len;
+        let inner = &b[body..close];
+        if inner.is_empty() || inner.iter().any(|&c| matches!(c, b'\n' | b'\r' | 0xE2)) {
             return false;
+        }
+        if inner.iter().zip(&inner[1..]).any(|(&a, &b)| a == b'$' && b == b'{') {
+            return false;
+        }
+        // NAME[:ARG[:DEFAULT]]: where the first two ':' are, and whether there is a third.
+        let colon = |from: usize| inner[from..].iter().position(|&c| c == b':').map(|p| from + p);
+        let first = colon(0);
+        let name_end = first.unwrap_or(inner.len());
+        let Some(known) = known_variable(&s[body..body + name_end]) else { return false };
+        match first {
+            None => {
+                if known.takes_argument {
+                    return false;
+                }
+            }
+            Some(c0) => {
+                if !known.takes_argument {
+                    return false;
+                }
+                let second = colon(c0 + 1);
+                if second.is_some_and(|c1| colon(c1 + 1).is_some()) {
+                    return false;
+                }
+                let arg = &s[body + c0 + 1..body + second.unwrap_or(inner.len())];
+                if arg.is_empty() || arg.starts_with(char::is_whitespace) || arg.ends_with(char::is_whitespace) {
+                    return false;
+                }
+            }
         }
         i = close + 1;
     }

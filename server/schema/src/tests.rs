@@ -143,3 +143,33 @@ fn error_message_yields_to_failures_inside_the_value() {
     let found = check(s, r#"{"gpu": "yes"}"#);
     assert_eq!(found[0].2, "gpu: expected true, false, \"optional\" or an object");
 }
+
+#[test]
+fn shared_work_does_not_change_findings() {
+    // The validator shares work through tables derived from the compiled
+    // nodes; a schema whose nodes changed after compiling is validated without
+    // them. Both must find exactly the same (messages, spans, paths, order).
+    let doc: serde_json::Value = serde_json::from_str(DEVCONTAINER_SCHEMA_JSON).unwrap();
+    let plain = {
+        let mut s = Schema::compile(&doc).unwrap();
+        s.nodes.push(SchemaNode::default());
+        s
+    };
+    let texts = [
+        r#"{"image": "a", "forwardPorts": [3000, "db:5432", "x", 70000], "name": 1}"#,
+        r#"{"build": {"dockerfile": "D", "context": "..", "args": {"A": 1}}, "image": "x", "runArgs": ["--init"]}"#,
+        r#"{"dockerComposeFile": ["a.yml"], "service": "s", "workspaceFolder": "/w", "shutdownAction": "stopContainer"}"#,
+        r#"{"name": "x", "remoteUser": "dev", "mounts": ["a", {"type": "bind", "target": "/t"}, {"type": "nfs"}]}"#,
+        r#"{"image": "a", "hostRequirements": {"cpus": 0, "memory": "4 gb", "gpu": "maybe"}, "waitFor": "later"}"#,
+        r#"{"image": "a", "portsAttributes": {"3000": {"onAutoForward": "nope"}}, "customizations": {"vscode": {"extensions": [1]}}}"#,
+        r#"{"image": "a", "imgae": "b", "features": {"fish": {}}, "extensions": [], "postCreateCommand": {"a": 1}}"#,
+        r#"{"dockerFile": "D", "build": {"target": 1}, "containerEnv": {"A": null}, "remoteEnv": {"B": null}}"#,
+        r#"{"image": "a", "image": "b", "secrets": {"1bad": {}, "GOOD": {"documentationUrl": 1}}}"#,
+        r#"{}"#,
+        r#"[1, 2]"#,
+    ];
+    for text in texts {
+        let root = devc_jsonc::parse(text).root.unwrap();
+        assert_eq!(devcontainer().validate(&root), plain.validate(&root), "{text}");
+    }
+}

@@ -250,6 +250,23 @@ impl<'a> Outcome<'a> {
     }
 }
 
+/// A property value's outcome against a schema (by canonical id, see
+/// [`Aux::canon`]): its problems, a range of [`Validator::memo_problems`].
+#[derive(Clone, Copy)]
+struct Memo {
+    canon: u32,
+    start: u32,
+    len: u32,
+    summary: MatchSummary,
+}
+
+const NO_MEMO: Memo = Memo {
+    canon: NONE,
+    start: 0,
+    len: 0,
+    summary: MatchSummary { has_problems: false, has_properties_matches: false, enum_value_match: false, single_enum_value: false },
+};
+
 /// What a parent needs from a property value's or item's outcome.
 #[derive(Clone, Copy, Default)]
 struct MatchSummary {
@@ -325,6 +342,9 @@ struct Obj {
     /// How many schemas with object keywords have looked at this object so far
     /// (counting the current one; 1 for objects that are not remembered).
     visits: u32,
+    /// Where this object's slots' remembered outcomes start in
+    /// [`Scratch::memo`]; `NONE` until needed.
+    memo: u32,
     /// Where this object's slot per schema property name ([`Aux::names`]) starts
     /// in [`Scratch::name_slots`]; `NONE` until needed.
     names: u32,
@@ -349,9 +369,9 @@ struct Scratch {
     key_chain: Vec<u32>,
     /// `is_match` results by (pattern id, string address and length).
     matches: FxMap<(u32, usize, usize), bool>,
-    /// Property value outcomes by (value address, canonical schema id): their
-    /// problems (a range of [`Validator::memo_problems`]) and summary.
-    memo: FxMap<(usize, u32), (u32, u32, MatchSummary)>,
+    /// Per slot of the objects that have them (see [`Obj::memo`]), the outcome of
+    /// its value against the schema checked last.
+    memo: Vec<Memo>,
     /// Trial depths of the branches being probed (see [`Validator::alternatives`]).
     probes: Vec<u32>,
 }
@@ -818,7 +838,7 @@ impl<'a> Validator<'a> {
                 }
             }
         }
-        let o = Obj { start: start as u32, len: (sc.slot_first.len() - start) as u32, visits: 1, names };
+        let o = Obj { start: start as u32, len: (sc.slot_first.len() - start) as u32, visits: 1, names, memo: NONE };
         if large {
             sc.objects.insert(node as *const Node as usize, o);
         }
@@ -1148,7 +1168,8 @@ impl<'a> Validator<'a> {
         }
         // A large object checked against several schemas (the top level against
         // each top-level branch) remembers its property values' outcomes.
-        let memo = large && o.visits >= 2;
+        let memo = if large && o.visits >= 2 && self.aux.is_some() { self.memo_space(node, &mut o) } else { NONE };
+        let memo_at = |slot: usize| if memo == NONE { NONE } else { memo + slot as u32 };
         let slot_of = |v: &Self, i: usize, names: fn(&Aux) -> &Vec<Vec<u32>>, name: &str| match aux {
             Some(aux) => v.slot_named(o, names(aux)[id][i]),
             None => v.slot(o, props, name),
@@ -1198,7 +1219,7 @@ impl<'a> Validator<'a> {
                 unprocessed.remove(slot);
                 out.processed.insert(slot);
                 if let Some(p) = self.last(o, props, slot) {
-                    self.validate_property(p, *sid, memo, out);
+                    self.validate_property(p, *sid, memo_at(slot), out);
                     if self.aborted {
                         return;
                     }
@@ -1213,7 +1234,7 @@ impl<'a> Validator<'a> {
                 if self.is_match(pattern, re, key) {
                     done.insert(slot);
                     if let Some(p) = self.last(o, props, slot) {
-                        self.validate_property(p, *sid, memo, out);
+                        self.validate_property(p, *sid, memo_at(slot), out);
                         if self.aborted {
                             return;
                         }
@@ -1232,7 +1253,7 @@ impl<'a> Validator<'a> {
                 match add {
                     Additional::Allowed => {}
                     Additional::Forbidden => self.push(not_allowed(p, s, path)),
-                    Additional::Schema(sid) => self.validate_property(p, *sid, memo, out),
+                    Additional::Schema(sid) => self.validate_property(p, *sid, memo_at(slot), out),
                 }
                 if self.aborted {
                     return;
@@ -1251,28 +1272,42 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// With `memo`, the outcome is looked up in and added to [`Scratch::memo`].
-    fn validate_property(&mut self, p: &'a Property, sid: SchemaId, memo: bool, out: &mut Outcome<'a>) {
+    /// Room for `o`'s remembered outcomes (see [`Obj::memo`]).
+    fn memo_space(&mut self, node: &'a Node, o: &mut Obj) -> u32 {
+        if o.memo == NONE {
+            let sc = &mut *self.scratch;
+            o.memo = sc.memo.len() as u32;
+            sc.memo.resize(sc.memo.len() + o.len as usize, NO_MEMO);
+            if let Some(entry) = sc.objects.get_mut(&(node as *const Node as usize)) {
+                entry.memo = o.memo;
+            }
+        }
+        o.memo
+    }
+
+    /// Checks a property's value. `memo` (unless `NONE`) is the value's entry in
+    /// [`Scratch::memo`]: the same value checked against an equivalent schema
+    /// (the common properties appear in several top-level branches) finds the
+    /// same (the path of a value is fixed, and so is its property).
+    fn validate_property(&mut self, p: &'a Property, sid: SchemaId, memo: u32, out: &mut Outcome<'a>) {
         let Some(value) = &p.value else { return };
         if let Some(summary) = self.validate_leaf(value, sid) {
             out.merge_property_match(&summary);
             return;
         }
-        // The same value checked against an equivalent schema (the common
-        // properties appear in several top-level branches) finds the same: the
-        // path of a value is fixed, and so is its property.
-        let key = match (&value.kind, self.aux) {
-            (NodeKind::Object(_) | NodeKind::Array(_), Some(aux)) if memo => Some((value as *const Node as usize, aux.canon[sid])),
-            _ => None,
+        let canon = match (&value.kind, self.aux) {
+            (NodeKind::Object(_) | NodeKind::Array(_), Some(aux)) if memo != NONE => aux.canon[sid],
+            _ => NONE,
         };
-        if let Some(key) = key {
-            if let Some(&(start, len, summary)) = self.scratch.memo.get(&key) {
-                let memo = &self.memo_problems[start as usize..(start + len) as usize];
-                self.problems.extend(memo.iter().cloned());
-                if len > 0 {
+        if canon != NONE {
+            let m = self.scratch.memo[memo as usize];
+            if m.canon == canon {
+                let found = &self.memo_problems[m.start as usize..(m.start + m.len) as usize];
+                self.problems.extend(found.iter().cloned());
+                if m.len > 0 {
                     self.note_committed();
                 }
-                out.merge_property_match(&summary);
+                out.merge_property_match(&m.summary);
                 return;
             }
         }
@@ -1280,11 +1315,11 @@ impl<'a> Validator<'a> {
         self.validate(value, Some(p), sid, value, &mut r);
         let summary = r.summary(self.count(&r));
         // Not while probing: a probe may stop halfway.
-        if let Some(key) = key.filter(|_| self.scratch.probes.is_empty()) {
+        if canon != NONE && self.scratch.probes.is_empty() {
             let start = self.memo_problems.len() as u32;
             self.memo_problems.extend(self.problems[r.start..].iter().cloned());
             let len = self.memo_problems.len() as u32 - start;
-            self.scratch.memo.insert(key, (start, len, summary));
+            self.scratch.memo[memo as usize] = Memo { canon, start, len, summary };
         }
         out.merge_property_match(&summary);
     }
