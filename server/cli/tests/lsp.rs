@@ -381,6 +381,53 @@ fn lsp_execute_command_up_reports_progress_and_creates_the_container() {
     assert!(lsp.wait().success());
 }
 
+/// Cancelling a running command (`window/workDoneProgress/cancel` on its
+/// token, the editor's cancel button) ends it: the request answers with an
+/// error outcome saying so, the progress ends, and the server takes the next command.
+#[test]
+fn lsp_execute_command_can_be_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().canonicalize().unwrap();
+    let config = ws.join(".devcontainer.json");
+    std::fs::write(&config, "{ \"image\": \"devc-test-busybox:latest\", \"postCreateCommand\": \"echo slow-hook-started; sleep 60\" }\n").unwrap();
+    let uri = file_uri(&config);
+    let mut lsp = Lsp::start();
+    lsp.request("initialize", json!({ "processId": null, "rootUri": file_uri(&ws), "capabilities": { "window": { "workDoneProgress": true } } }));
+    lsp.notify("initialized", json!({}));
+
+    lsp.next_id += 1;
+    let up_id = lsp.next_id;
+    let body = json!({ "jsonrpc": "2.0", "id": up_id, "method": "workspace/executeCommand", "params": { "command": "devcontainer.up", "arguments": [uri], "workDoneToken": "up-cancel" } });
+    lsp.send_raw(body.to_string().as_bytes());
+    // The hook is running once its first line reaches the log.
+    lsp.notification("window/logMessage", |p| p["message"].as_str().is_some_and(|m| m.contains("slow-hook-started")));
+    let cancelled_at = Instant::now();
+    lsp.notify("window/workDoneProgress/cancel", json!({ "token": "up-cancel" }));
+    let res = lsp.response();
+    assert_eq!(res["id"], json!(up_id), "{res}");
+    // Failures are results shaped like the CLI's (`outcome: error`), as for Up's other errors.
+    assert_eq!(res["result"]["outcome"], "error", "{res}");
+    assert!(res["result"]["message"].as_str().unwrap_or_default().contains("cancelled"), "{res}");
+    assert!(cancelled_at.elapsed() < Duration::from_secs(30), "answered long after the cancel (the hook sleeps 60 s)");
+    let end = lsp.notification("$/progress", |p| p["token"] == "up-cancel" && p["value"]["kind"] == "end");
+    assert!(end["value"]["message"].as_str().unwrap_or_default().contains("cancelled"), "{end}");
+
+    // The container exists (it was created before the hook ran); a second Up
+    // (without the slow hook) is accepted: no command is left running.
+    let ids = Command::new("docker").args(["ps", "-aq", "--filter", &format!("label=devcontainer.local_folder={}", ws.display())]).output().unwrap();
+    let ids = String::from_utf8_lossy(&ids.stdout).trim().to_string();
+    let _cleanup = ids.lines().map(|id| RemoveContainer(id.to_string())).collect::<Vec<_>>();
+    assert_eq!(ids.lines().count(), 1, "one container for the workspace: {ids:?}");
+    std::fs::write(&config, "{ \"image\": \"devc-test-busybox:latest\" }\n").unwrap();
+    let again = lsp.request("workspace/executeCommand", json!({ "command": "devcontainer.up", "arguments": [uri], "workDoneToken": "up-again" }));
+    assert_eq!(again["result"]["outcome"], "success", "{again}\nstderr:\n{}", lsp.stderr.lock().unwrap());
+    let _cleanup_again = RemoveContainer(again["result"]["containerId"].as_str().unwrap_or_default().to_string());
+
+    lsp.request("shutdown", json!(null));
+    lsp.notify("exit", json!(null));
+    assert!(lsp.wait().success());
+}
+
 struct RemoveContainer(String);
 
 impl Drop for RemoveContainer {
