@@ -38,6 +38,8 @@ enum Command {
     Shutdown(commands::engine::CommonArgs),
     /// Run the language server for devcontainer.json on stdin/stdout (logs go to stderr).
     Lsp(LspArgs),
+    /// Run the debug adapter (DAP) on stdin/stdout: launches processes in the dev container.
+    Dap(DapArgs),
     /// Show the dev container's state and whether its config changed since `up` (JSON).
     Status(commands::engine::CommonArgs),
 }
@@ -62,17 +64,23 @@ pub struct LspArgs {
     pub log: LogArgs,
 }
 
-/// `devc lsp`: the protocol owns stdout; logs go to stderr.
-fn lsp(args: LspArgs) -> ExitCode {
-    init(&args.log);
+#[derive(clap::Args, Clone, Debug)]
+pub struct DapArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `devc lsp` and `devc dap`: the protocol owns stdout; logs go to stderr.
+fn serve_stdio<F: std::future::Future<Output = ExitCode>>(name: &str, log: &LogArgs, serve: impl FnOnce() -> F) -> ExitCode {
+    init(log);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("devc lsp: cannot start the async runtime: {e}");
+            eprintln!("devc {name}: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(devc_lsp::run_stdio());
+    let code = runtime.block_on(serve());
     // The stdin reader thread may still be blocked in `read`; don't wait for it.
     runtime.shutdown_background();
     code
@@ -85,7 +93,8 @@ fn init(log: &LogArgs) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Lsp(args) => lsp(args),
+        Command::Lsp(args) => serve_stdio("lsp", &args.log, devc_lsp::run_stdio),
+        Command::Dap(args) => serve_stdio("dap", &args.log, devc_dap::run_stdio),
         Command::ReadConfiguration(args) => {
             logging::init(args.log.log_format, args.log.log_level);
             commands::read_configuration::run(args)

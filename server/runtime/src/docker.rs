@@ -454,6 +454,11 @@ impl Runtime for Docker {
         exec::signal(self, client, exec_id, signal).await
     }
 
+    async fn exec_pid(&self, exec_id: &str) -> Result<Option<i64>> {
+        let client = self.api().await?;
+        exec::pid(self, client, exec_id).await
+    }
+
     async fn exec_resize(&self, exec_id: &str, columns: u16, rows: u16) -> Result<()> {
         let options = bollard::exec::ResizeExecOptions { width: columns, height: rows };
         self.api().await?.resize_exec(exec_id, options).await.map_err(|e| self.api_error("resize exec", e))

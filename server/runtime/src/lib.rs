@@ -89,6 +89,9 @@ pub trait Runtime: Send + Sync {
     /// Sends `signal` to the exec's process (and its process group) inside the container.
     fn exec_signal(&self, exec_id: &str, signal: i32) -> impl Future<Output = Result<()>> + Send;
 
+    /// The exec's process ID inside the container (its PID namespace); `None` once it ended.
+    fn exec_pid(&self, exec_id: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
+
     fn exec_resize(&self, exec_id: &str, columns: u16, rows: u16) -> impl Future<Output = Result<()>> + Send;
 
     /// The container's output so far, then (with `follow`) as it comes; closes when the container stops.

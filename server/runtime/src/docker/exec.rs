@@ -199,18 +199,8 @@ pub(crate) async fn signal(docker: &Docker, client: &bollard::Docker, exec_id: &
     if signal < 0 {
         return Err(RuntimeError::Api { operation: "signal exec".into(), message: format!("invalid signal {signal}") });
     }
-    let info = client.inspect_exec(exec_id).await.map_err(|e| exec_error(docker, "inspect exec", exec_id, e))?;
-    if !info.running.unwrap_or(false) {
+    let Some((container, target)) = locate(docker, client, exec_id).await? else {
         return Ok(()); // Already ended: nothing to signal.
-    }
-    let container = info.container_id.clone().unwrap_or_default();
-    let host = match std::env::var_os("DEVC_EXEC_SIGNAL_SCAN") {
-        Some(v) if v == "1" => None,
-        _ => host_target(info.pid.unwrap_or(0), &container),
-    };
-    let target = match host {
-        Some(target) => target,
-        None => scan_target(docker, client, &container, info.process_config.as_ref()).await?,
     };
     tracing::debug!(exec = exec_id, ?target, signal, "signalling exec");
     let (code, output) = run_helper(docker, client, &container, kill_command(target, signal)).await?;
@@ -226,6 +216,29 @@ pub(crate) async fn signal(docker: &Docker, client: &bollard::Docker, exec_id: &
         operation: "signal exec".into(),
         message: format!("`kill` in the container exited with {code}: {}", String::from_utf8_lossy(&output).trim()),
     })
+}
+
+/// The exec's container and process (see the module docs); `None` once it ended.
+async fn locate(docker: &Docker, client: &bollard::Docker, exec_id: &str) -> Result<Option<(String, Target)>> {
+    let info = client.inspect_exec(exec_id).await.map_err(|e| exec_error(docker, "inspect exec", exec_id, e))?;
+    if !info.running.unwrap_or(false) {
+        return Ok(None);
+    }
+    let container = info.container_id.clone().unwrap_or_default();
+    let host = match std::env::var_os("DEVC_EXEC_SIGNAL_SCAN") {
+        Some(v) if v == "1" => None,
+        _ => host_target(info.pid.unwrap_or(0), &container),
+    };
+    let target = match host {
+        Some(target) => target,
+        None => scan_target(docker, client, &container, info.process_config.as_ref()).await?,
+    };
+    Ok(Some((container, target)))
+}
+
+/// The exec's PID inside the container; `None` once it ended.
+pub(crate) async fn pid(docker: &Docker, client: &bollard::Docker, exec_id: &str) -> Result<Option<i64>> {
+    Ok(locate(docker, client, exec_id).await?.map(|(_, target)| target.pid))
 }
 
 /// `kill` as the shell builtin, in the one form dash, bash and busybox all
