@@ -125,7 +125,7 @@ async fn handle<R: Runtime + 'static>(shared: &Arc<Shared<R>>, request: Request)
         "initialize" => {
             let client: ClientCapabilities = serde_json::from_value(request.arguments.clone()).unwrap_or_default();
             shared.progress.store(client.supports_progress_reporting, Ordering::SeqCst);
-            tracing::info!(client = client.client_id.as_deref().unwrap_or("unknown"), "initialize");
+            tracing::debug!(client = client.client_id.as_deref().unwrap_or("unknown"), "initialize");
             out.send(Outgoing::ok(&request, types::capabilities())).await;
             out.event("initialized", Value::Null).await;
         }
