@@ -41,10 +41,17 @@ fn answer(body: impl FnOnce() -> Result<Value, BridgeError>) -> *mut c_char {
     into_c(envelope(result))
 }
 
+/// The call's token; CANCELLED at once when it has already fired (the
+/// header: such a call does nothing).
+///
 /// # Safety
 /// `cancel` is NULL or a live token.
-unsafe fn token(cancel: *mut devc_bridge_cancel) -> Option<std::sync::Arc<Cancel>> {
-    Cancel::borrow(cancel)
+unsafe fn token(cancel: *mut devc_bridge_cancel) -> Result<Option<std::sync::Arc<Cancel>>, BridgeError> {
+    let token = Cancel::borrow(cancel);
+    if token.as_ref().is_some_and(|t| t.is_fired()) {
+        return Err(BridgeError::new(Code::Cancelled, "the call was cancelled before it started"));
+    }
+    Ok(token)
 }
 
 #[no_mangle]
@@ -99,7 +106,7 @@ pub unsafe extern "C" fn devc_bridge_cancel_free(token: *mut devc_bridge_cancel)
 
 #[no_mangle]
 pub unsafe extern "C" fn devc_bridge_ping(timeout_ms: i64, cancel: *mut devc_bridge_cancel) -> *mut c_char {
-    answer(|| objects::ping(timeout_ms, token(cancel)))
+    answer(|| objects::ping(timeout_ms, token(cancel)?))
 }
 
 /// Defines an export taking `(request, timeout_ms, cancel)`.
@@ -110,8 +117,9 @@ macro_rules! request_export {
         #[no_mangle]
         pub unsafe extern "C" fn $name(request: *const c_char, timeout_ms: i64, cancel: *mut devc_bridge_cancel) -> *mut c_char {
             answer(|| {
+                let cancel = token(cancel)?;
                 let r: $request = requests::parse(request, $operation)?;
-                $handler(r, timeout_ms, token(cancel))
+                $handler(r, timeout_ms, cancel)
             })
         }
     };
@@ -140,8 +148,9 @@ pub unsafe extern "C" fn devc_bridge_image_pull(
     cancel: *mut devc_bridge_cancel,
 ) -> *mut c_char {
     answer(|| {
+        let cancel = token(cancel)?;
         let r: requests::Pull = requests::parse(request, "image_pull")?;
-        objects::pull(r, progress_fd, timeout_ms, token(cancel))
+        objects::pull(r, progress_fd, timeout_ms, cancel)
     })
 }
 
@@ -155,8 +164,9 @@ pub unsafe extern "C" fn devc_bridge_image_build(
     cancel: *mut devc_bridge_cancel,
 ) -> *mut c_char {
     answer(|| {
+        let cancel = token(cancel)?;
         let r: requests::Build = requests::parse(request, "image_build")?;
-        objects::build(r, progress_fd, timeout_ms, token(cancel))
+        objects::build(r, progress_fd, timeout_ms, cancel)
     })
 }
 
@@ -164,7 +174,7 @@ pub unsafe extern "C" fn devc_bridge_image_build(
 /// `cancel` is NULL or a live token.
 #[no_mangle]
 pub unsafe extern "C" fn devc_bridge_builder_probe(timeout_ms: i64, cancel: *mut devc_bridge_cancel) -> *mut c_char {
-    answer(|| objects::builder_probe(timeout_ms, token(cancel)))
+    answer(|| objects::builder_probe(timeout_ms, token(cancel)?))
 }
 
 /// # Safety
@@ -179,6 +189,7 @@ pub unsafe extern "C" fn devc_bridge_exec_start(
     cancel: *mut devc_bridge_cancel,
 ) -> *mut c_char {
     answer(|| {
+        let cancel = token(cancel)?;
         // Duplicate first: whatever happens next, the caller's fds are left alone.
         let fds = exec::Fds {
             stdin: fds::dup(stdin_fd, "stdin_fd")?,
@@ -186,7 +197,7 @@ pub unsafe extern "C" fn devc_bridge_exec_start(
             stderr: fds::dup(stderr_fd, "stderr_fd")?,
         };
         let r: requests::Exec = requests::parse(request, "exec_start")?;
-        exec::start(r, fds, timeout_ms, token(cancel))
+        exec::start(r, fds, timeout_ms, cancel)
     })
 }
 
@@ -194,7 +205,7 @@ pub unsafe extern "C" fn devc_bridge_exec_start(
 /// `cancel` is NULL or a live token.
 #[no_mangle]
 pub unsafe extern "C" fn devc_bridge_exec_wait(handle: u64, timeout_ms: i64, cancel: *mut devc_bridge_cancel) -> *mut c_char {
-    answer(|| exec::wait(handle, timeout_ms, token(cancel)))
+    answer(|| exec::wait(handle, timeout_ms, token(cancel)?))
 }
 
 /// # Safety
@@ -206,7 +217,7 @@ pub unsafe extern "C" fn devc_bridge_exec_signal(
     timeout_ms: i64,
     cancel: *mut devc_bridge_cancel,
 ) -> *mut c_char {
-    answer(|| exec::signal(handle, signal, timeout_ms, token(cancel)))
+    answer(|| exec::signal(handle, signal, timeout_ms, token(cancel)?))
 }
 
 /// # Safety
@@ -219,7 +230,7 @@ pub unsafe extern "C" fn devc_bridge_exec_resize(
     timeout_ms: i64,
     cancel: *mut devc_bridge_cancel,
 ) -> *mut c_char {
-    answer(|| exec::resize(handle, columns, rows, timeout_ms, token(cancel)))
+    answer(|| exec::resize(handle, columns, rows, timeout_ms, token(cancel)?))
 }
 
 #[no_mangle]
