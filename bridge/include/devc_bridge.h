@@ -65,10 +65,12 @@
  * doing anything). One token may serve many calls; it cannot be reset.
  *
  * File descriptors. Functions taking fds (exec, pull and build progress)
- * duplicate them (close-on-exec) before returning, whatever the outcome, and
+ * duplicate them (close-on-exec) on entry, whatever the outcome, and
  * never close, read from the caller's copy of, or change the flags (e.g.
  * O_NONBLOCK) of the caller's descriptors: the caller closes its own copies
- * when it likes, typically right after the call. -1 means "none". Writes
+ * when it likes, typically right after the call. -1 means "none". A
+ * progress fd's duplicate is closed before pull/build returns (after TIMEOUT
+ * or CANCELLED: as soon as the abandoned work stops). Writes
  * from the bridge never raise SIGPIPE in the caller's process: a reader that
  * went away turns into discarded output. An fd returned by the bridge
  * (logs) belongs to the caller, who closes it.
@@ -251,8 +253,9 @@ char *devc_bridge_builder_probe(int64_t timeout_ms, devc_bridge_cancel *cancel);
  * The bridge keeps its duplicates of stdout_fd/stderr_fd open until the
  * process has ended and all its output was written, then closes them: a
  * reader sees EOF once the caller has closed its own copies too.
- * data: {"handle":uint64 (never 0)}. NOT_FOUND (container). The caller
- * releases the handle with devc_bridge_exec_release(). */
+ * data: {"handle":uint64 (never 0)}. NOT_FOUND (no such container),
+ * INVALID_ARGUMENT (it is not running). The caller releases the handle with
+ * devc_bridge_exec_release(). */
 char *devc_bridge_exec_start(const char *request, int stdin_fd, int stdout_fd, int stderr_fd,
                              int64_t timeout_ms, devc_bridge_cancel *cancel);
 
@@ -262,8 +265,8 @@ char *devc_bridge_exec_start(const char *request, int stdin_fd, int stdout_fd, i
  * unknown or released handle. */
 char *devc_bridge_exec_wait(uint64_t handle, int64_t timeout_ms, devc_bridge_cancel *cancel);
 
-/* Sends Linux signal number `signal` to the process (and its process group
- * when it leads one). Signalling an ended process succeeds. */
+/* Sends Linux signal number `signal` (1..64) to the process (and its process
+ * group when it leads one). Signalling an ended process succeeds. */
 char *devc_bridge_exec_signal(uint64_t handle, int32_t signal, int64_t timeout_ms, devc_bridge_cancel *cancel);
 
 /* Resizes the process's terminal. UNSUPPORTED for an exec without "tty". */

@@ -117,6 +117,12 @@ fn missing_things_are_not_found() {
 }
 
 #[test]
+fn exec_in_a_container_that_is_not_running_is_refused() {
+    let c = Container::create("not-running", &["sleep 60"], json!({}));
+    exec_start(json!({"id": c.id, "cmd": ["true"]}), -1, -1, -1).expect_code("INVALID_ARGUMENT");
+}
+
+#[test]
 fn missing_images_are_image_not_found() {
     let missing = format!("{}:none", unique("no-such-image"));
     call("image_inspect", json!({"reference": missing})).expect_code("IMAGE_NOT_FOUND");

@@ -62,7 +62,14 @@ pub fn start(r: requests::Exec, fds: Fds, timeout_ms: i64, cancel: Option<Arc<Ca
         tty: r.tty,
         stdin: fds.stdin.is_some(),
     };
-    let session = run(timeout_ms, cancel, async move { Ok(docker.exec(&request).await?) })?;
+    let session = run(timeout_ms, cancel, async move { Ok(docker.exec(&request).await?) }).map_err(|e| {
+        // Docker answers 409 "Container … is not running".
+        if e.code == Code::Internal && e.message.contains("is not running") {
+            BridgeError::invalid(e.message)
+        } else {
+            e
+        }
+    })?;
 
     let (done_tx, done) = watch::channel(false);
     let stop_stdin = Arc::new(AtomicBool::new(false));

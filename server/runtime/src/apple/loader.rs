@@ -75,6 +75,8 @@ pub struct Bridge {
     pub path: PathBuf,
     pub fns: Fns,
     pub info: BridgeInfo,
+    /// Keeps the library mapped (`fns` point into it).
+    _library: libloading::Library,
 }
 
 impl Bridge {
@@ -131,8 +133,8 @@ pub fn load(path: &Path) -> Result<&'static Bridge, RuntimeError> {
     // SAFETY: loading runs the library's initialisers; a bridge is trusted
     // code the user pointed us at.
     let library = unsafe { open(path) }.map_err(|e| bridge_error(path, format!("cannot load it: {e}")))?;
-    // The library stays loaded for the life of the process.
-    let library: &'static libloading::Library = Box::leak(Box::new(library));
+    // A refused library is unloaded again (nothing of it ran but
+    // devc_bridge_abi_version); an accepted one lives in the leaked `Bridge`.
 
     // The version first, before resolving (let alone calling) anything else.
     // SAFETY: the symbol's type is the header's.
@@ -167,7 +169,7 @@ pub fn load(path: &Path) -> Result<&'static Bridge, RuntimeError> {
         builder_probe, exec_start, exec_wait, exec_signal, exec_resize, exec_release, logs_open, volume_create,
         volume_remove, network_create, network_remove,
     );
-    let mut bridge = Bridge { path: path.to_path_buf(), fns, info: BridgeInfo::default() };
+    let mut bridge = Bridge { path: path.to_path_buf(), fns, info: BridgeInfo::default(), _library: library };
     // SAFETY: non-blocking, returns an envelope string.
     let text = bridge.take(unsafe { (fns.info)() });
     let envelope: serde_json::Value =
