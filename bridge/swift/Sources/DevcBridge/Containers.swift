@@ -83,7 +83,7 @@ func containerInfo(_ snapshot: ContainerSnapshot) -> JSON {
         ("env", .strings(config.initProcess.environment)),
         ("user", .string(userString(config.initProcess.user))),
         ("mounts", .array(mounts)),
-        ("ipAddress", address.flatMap { $0.isEmpty ? nil : .string($0) }),
+        ("ipAddress", address.flatMap { $0.isEmpty ? nil : JSON.string($0) }),
     ])
 }
 

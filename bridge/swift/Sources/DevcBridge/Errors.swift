@@ -7,7 +7,7 @@
 import ContainerizationError
 import Foundation
 
-enum Code: String, CaseIterable, Sendable {
+enum ErrorCode: String, CaseIterable, Sendable {
     case invalidArgument = "INVALID_ARGUMENT"
     case notFound = "NOT_FOUND"
     case imageNotFound = "IMAGE_NOT_FOUND"
@@ -24,10 +24,10 @@ enum Code: String, CaseIterable, Sendable {
 }
 
 struct BridgeError: Error, Sendable {
-    let code: Code
+    let code: ErrorCode
     let message: String
 
-    init(_ code: Code, _ message: String) {
+    init(_ code: ErrorCode, _ message: String) {
         self.code = code
         self.message = message
     }
@@ -65,7 +65,7 @@ func isConnectionFailure(_ error: Error) -> Bool {
 
 /// The bridge error for `error`. `notFound` is the code a not-found error
 /// means where it happened (a container, an image, the kernel …).
-func classify(_ error: Error, notFound: Code = .notFound) -> BridgeError {
+func classify(_ error: Error, notFound: ErrorCode = .notFound) -> BridgeError {
     if let bridged = error as? BridgeError {
         return bridged
     }
@@ -76,7 +76,7 @@ func classify(_ error: Error, notFound: Code = .notFound) -> BridgeError {
     if isConnectionFailure(error) {
         return BridgeError(.daemonUnavailable, message)
     }
-    let ordered: [(ContainerizationError.Code, Code)] = [
+    let ordered: [(ContainerizationError.Code, ErrorCode)] = [
         (.notFound, notFound),
         (.exists, .alreadyExists),
         (.unsupported, .unsupported),

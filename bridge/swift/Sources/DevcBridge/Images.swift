@@ -36,7 +36,7 @@ public func devc_bridge_image_inspect(_ request: UnsafePointer<CChar>?, _ timeou
             ("cmd", .strings(config?.cmd ?? [])),
             ("os", .string(oci.os)),
             ("architecture", .string(oci.architecture)),
-            ("variant", oci.variant.map { .string($0) }),
+            ("variant", oci.variant.map { JSON.string($0) }),
         ])
     }
 }

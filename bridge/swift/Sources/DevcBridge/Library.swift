@@ -20,7 +20,7 @@ public func devc_bridge_info() -> UnsafeMutablePointer<CChar> {
             ("implementation", .string("devc-bridge-swift")),
             ("version", .string("0.1.0 (apple/container \(pinnedContainerVersion))")),
             ("platform", .string(platformName)),
-            ("codes", .strings(Code.allCases.map(\.rawValue))),
+            ("codes", .strings(ErrorCode.allCases.map(\.rawValue))),
         ])
     }
 }
