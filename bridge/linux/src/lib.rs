@@ -104,6 +104,8 @@ pub unsafe extern "C" fn devc_bridge_cancel_free(token: *mut devc_bridge_cancel)
     }
 }
 
+/// # Safety
+/// `cancel` is NULL or a live token.
 #[no_mangle]
 pub unsafe extern "C" fn devc_bridge_ping(timeout_ms: i64, cancel: *mut devc_bridge_cancel) -> *mut c_char {
     answer(|| objects::ping(timeout_ms, token(cancel)?))

@@ -205,7 +205,8 @@ impl Drop for TerminateOnDrop {
             let fns = bridge.fns;
             // SAFETY: plain values; no cancel token (NULL is allowed).
             let text = unsafe { (fns.exec_signal)(handle, SIGTERM, millis(Some(QUICK)), std::ptr::null_mut()) };
-            let answer = bridge.take(text);
+            // SAFETY: an answer of this bridge, freed once here.
+            let answer = unsafe { bridge.take(text) };
             tracing::debug!(handle, answer = %answer, "terminated an exec whose wait was cancelled");
             unsafe { (fns.exec_release)(handle) };
         });

@@ -141,7 +141,7 @@ impl Answer {
 
 fn take(text: loader::Text) -> Answer {
     assert!(!text.is_null(), "the bridge returned NULL");
-    Answer::from_text(bridge().take(text))
+    Answer::from_text(unsafe { bridge().take(text) })
 }
 
 fn cstr(request: &str) -> CString {

@@ -110,7 +110,8 @@ where
     let joined = tokio::task::spawn_blocking(move || {
         let text = f(&bridge.fns, token.ptr);
         drop(token);
-        bridge.take(text)
+        // SAFETY: an answer of this bridge, freed once here.
+        unsafe { bridge.take(text) }
     })
     .await;
     guard.0 = None;

@@ -81,14 +81,17 @@ pub struct Bridge {
 
 impl Bridge {
     /// Copies a string the bridge returned and releases it.
-    pub fn take(&self, text: Text) -> String {
+    ///
+    /// # Safety
+    /// `text` is NULL or a string this bridge returned and nobody freed yet.
+    pub unsafe fn take(&self, text: Text) -> String {
         if text.is_null() {
             return String::new();
         }
-        // SAFETY: the bridge returns NUL-terminated strings it allocated; we
-        // copy before handing it back to its own free function.
-        let s = unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned();
-        unsafe { (self.fns.free)(text) };
+        // The bridge returns NUL-terminated strings it allocated; we copy
+        // before handing it back to its own free function.
+        let s = CStr::from_ptr(text).to_string_lossy().into_owned();
+        (self.fns.free)(text);
         s
     }
 }
@@ -170,8 +173,8 @@ pub fn load(path: &Path) -> Result<&'static Bridge, RuntimeError> {
         volume_remove, network_create, network_remove,
     );
     let mut bridge = Bridge { path: path.to_path_buf(), fns, info: BridgeInfo::default(), _library: library };
-    // SAFETY: non-blocking, returns an envelope string.
-    let text = bridge.take(unsafe { (fns.info)() });
+    // SAFETY: non-blocking, returns an envelope string we free once.
+    let text = unsafe { bridge.take((fns.info)()) };
     let envelope: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| bridge_error(path, format!("its info is not JSON ({e}): {text}")))?;
     let info: BridgeInfo = envelope
