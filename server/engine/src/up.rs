@@ -12,7 +12,7 @@ use crate::progress::Step;
 use crate::{lock, uid, EngineError};
 use devc_config::model::{CommandSpec, UserEnvProbe};
 use devc_config::{ConfigKind, LifecycleCommand, ResolvedConfig};
-use devc_runtime::{ContainerDetails, Runtime};
+use devc_runtime::{ContainerDetails, Runtime, RuntimeError};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -272,6 +272,12 @@ async fn create<R: Runtime>(
     opts: &UpOptions,
 ) -> Result<ContainerDetails, EngineError> {
     let progress = |text: &str| crate::progress::line(text);
+    let caps = rt.capabilities();
+    let unsupported = |option: String| EngineError::Runtime(RuntimeError::Unsupported { backend: rt.name().to_string(), option });
+    if let Some(args) = resolved.configuration.get("runArgs").and_then(Value::as_array).filter(|a| !a.is_empty() && !caps.run_args) {
+        let shown: Vec<String> = args.iter().map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_string)).collect();
+        return Err(unsupported(format!("runArgs (docker run flags: {})", shown.join(" "))));
+    }
     // The metadata label holds raw entries: the base image's, then this config's.
     let (image_name, details, entries, label) = match model.kind() {
         ConfigKind::Dockerfile => {
@@ -297,11 +303,19 @@ async fn create<R: Runtime>(
         }
     };
     let merged = resolved.merged_configuration(&entries);
+    if merged.get("privileged").and_then(Value::as_bool) == Some(true) && !caps.privileged {
+        return Err(unsupported("privileged: true".into()));
+    }
+    if merged.get("securityOpt").and_then(Value::as_array).is_some_and(|o| !o.is_empty()) && !caps.security_opt {
+        return Err(unsupported("securityOpt".into()));
+    }
 
     let mut run_image = image_name.clone();
     let user = remote_user(&merged, &details.user);
     let update_uid = merged.get("updateRemoteUserUID").and_then(Value::as_bool).unwrap_or(true) && opts.update_remote_user_uid;
-    if uid::applies(&user, update_uid) {
+    if uid::applies(&user, update_uid) && !caps.update_remote_user_uid {
+        tracing::info!("updateRemoteUserUID: not needed with the {} runtime (its bind mounts show files as the user's own)", rt.name());
+    } else if uid::applies(&user, update_uid) {
         // A root-owned workspace would map the user onto root's UID: nothing to do.
         if let Some(owner) = uid::workspace_owner(&loaded.workspace_folder).filter(|(uid, _)| *uid != 0) {
             let base_name = if model.kind() == ConfigKind::Dockerfile { image_name.clone() } else { folder_image_name(&loaded.workspace_folder) };

@@ -8,11 +8,15 @@
 //! - [`build`]: build and pull progress messages, image references.
 //! - [`context`]: the build-context tar (with `.dockerignore`).
 //! - [`exec`]: exec sessions (output pump, stdin writer) and signalling.
+//! - [`objects`]: volumes and networks.
+//!
+//! Podman is the same client on Podman's Docker-compatible socket.
 
 mod build;
 mod context;
 mod create;
 mod exec;
+mod objects;
 
 use crate::{
     BuildRequest, ContainerDetails, ContainerSpec, ContainerState, ExecRequest, ExecSession, ImageDetails,
@@ -31,6 +35,8 @@ use tokio::sync::{mpsc, OnceCell};
 pub struct Docker {
     client: bollard::Docker,
     endpoint: String,
+    /// `docker`, or `podman` when connected to Podman's compatible socket.
+    backend: &'static str,
     /// Set once the API version has been negotiated with the daemon.
     negotiated: OnceCell<()>,
 }
@@ -76,7 +82,33 @@ impl Docker {
             BollardError::SocketNotFoundError(path) => unavailable(format!("the socket {path} does not exist")),
             other => unavailable(error_chain(&other)),
         })?;
-        Ok(Docker { client, endpoint, negotiated: OnceCell::new() })
+        Ok(Docker { client, endpoint, backend: BACKEND, negotiated: OnceCell::new() })
+    }
+
+    /// Connects to Podman's Docker-compatible API: CONTAINER_HOST, else the
+    /// rootless socket (`$XDG_RUNTIME_DIR/podman/podman.sock`) when it exists,
+    /// else the system socket `/run/podman/podman.sock`.
+    pub async fn connect_podman() -> Result<Docker> {
+        let from_env = std::env::var("CONTAINER_HOST").ok().filter(|h| !h.trim().is_empty());
+        let rootless = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(|d| std::path::PathBuf::from(d).join("podman/podman.sock"))
+            .filter(|p| p.exists());
+        let endpoint = match (from_env, rootless) {
+            (Some(host), _) => host,
+            (None, Some(path)) => format!("unix://{}", path.display()),
+            (None, None) => "unix:///run/podman/podman.sock".to_string(),
+        };
+        let hint = |e: RuntimeError| match e {
+            RuntimeError::DaemonUnavailable { endpoint, reason } => RuntimeError::DaemonUnavailable {
+                endpoint,
+                reason: format!("{reason} (Podman serves this API once its socket runs: `systemctl --user start podman.socket`, or `podman system service` as root; CONTAINER_HOST chooses the socket)"),
+            },
+            other => other,
+        };
+        let mut docker = Docker::from_host(&endpoint).map_err(hint)?;
+        docker.backend = "podman";
+        docker.api().await.map_err(hint)?;
+        Ok(docker)
     }
 
     pub fn endpoint(&self) -> &str {
@@ -248,7 +280,7 @@ fn container_details(info: bollard::models::ContainerInspectResponse) -> Contain
 
 impl Runtime for Docker {
     fn name(&self) -> &'static str {
-        BACKEND
+        self.backend
     }
 
     async fn ping(&self) -> Result<String> {
@@ -361,6 +393,10 @@ impl Runtime for Docker {
         };
         let response = client.create_container(Some(created.options), created.body).await.map_err(|e| match status(&e) {
             Some(404) if message(&e).to_lowercase().contains("image") => RuntimeError::ImageNotFound { image: spec.image.clone() },
+            Some(409) => RuntimeError::AlreadyExists {
+                what: format!("container {}", spec.name.as_deref().unwrap_or_default()),
+                message: message(&e),
+            },
             _ => self.api_error("create container", e),
         })?;
         for warning in response.warnings {

@@ -19,4 +19,16 @@ pub enum RuntimeError {
     Api { operation: String, message: String },
     #[error("{operation} was cancelled")]
     Cancelled { operation: String },
+    #[error("{what} already exists: {message}. Remove it or choose another name")]
+    AlreadyExists { what: String, message: String },
+    /// A daemon-side service (the runtime's daemon, image builder, kernel) is
+    /// not there; `hint` is the command that fixes it.
+    #[error("{service} is not available: {reason}. {hint}")]
+    ServiceUnavailable { service: String, reason: String, hint: String },
+    #[error("{operation} did not finish within {seconds} s. {hint}")]
+    Timeout { operation: String, seconds: u64, hint: String },
+    /// The bridge library (Apple's runtime) cannot be used: missing, not a
+    /// bridge, or built for another ABI version.
+    #[error("cannot use the container bridge {path}: {reason}. {hint}")]
+    Bridge { path: String, reason: String, hint: String },
 }

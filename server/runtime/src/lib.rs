@@ -1,11 +1,17 @@
 //! The container runtime layer: the `Runtime` trait every backend implements
-//! (Docker Engine API now; Podman's compatible socket and Apple's runtime
-//! later), its backend-neutral types and its one error type.
+//! (the Docker Engine API, also on Podman's compatible socket; Apple's
+//! `container` runtime through a C-ABI bridge loaded at run time), its
+//! backend-neutral types, its one error type, and [`Backend`], the runtime a
+//! command chose (`--runtime docker|podman|apple|auto`).
 
+pub mod apple;
+mod backend;
 mod docker;
 mod error;
 mod types;
 
+pub use apple::Apple;
+pub use backend::{Backend, RuntimeKind};
 pub use docker::Docker;
 pub use error::RuntimeError;
 pub use types::*;
@@ -45,11 +51,37 @@ pub struct ExecSession {
 
 pub type Result<T> = std::result::Result<T, RuntimeError>;
 
+/// What a backend can do beyond the common core; the engine refuses (or
+/// skips) what a backend cannot do before it creates anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `runArgs` (docker run flags) can be honoured.
+    pub run_args: bool,
+    /// `privileged: true` can be honoured.
+    pub privileged: bool,
+    /// `securityOpt` can be honoured.
+    pub security_opt: bool,
+    /// Bind mounts keep host ownership, so `updateRemoteUserUID` is needed
+    /// (Apple's virtiofs shares need no UID change).
+    pub update_remote_user_uid: bool,
+}
+
+impl Capabilities {
+    /// A Docker-compatible daemon: everything.
+    pub const FULL: Capabilities =
+        Capabilities { run_args: true, privileged: true, security_opt: true, update_remote_user_uid: true };
+}
+
 /// The seam between the engine and a container runtime. Methods return
 /// `Send` futures so the engine can run them on any task.
 pub trait Runtime: Send + Sync {
-    /// Short backend name used in messages (`docker`, `apple`).
+    /// Short backend name used in messages (`docker`, `podman`, `apple`).
     fn name(&self) -> &'static str;
+
+    /// What this backend supports beyond the common core.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::FULL
+    }
 
     /// The daemon's version string; fails with `DaemonUnavailable`.
     fn ping(&self) -> impl Future<Output = Result<String>> + Send;

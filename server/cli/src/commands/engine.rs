@@ -10,8 +10,10 @@ use devc_engine::load::LoadOptions;
 use devc_engine::manage::{self, BuildOptions, RunUserCommandsOptions};
 use devc_engine::up::{self, UpOptions};
 use devc_engine::EngineError;
+use devc_runtime::{Backend, RuntimeKind};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Flags every container command shares.
@@ -25,11 +27,51 @@ pub struct CommonArgs {
     /// Accepted for compatibility: devc talks to the Docker Engine API, not to the docker CLI.
     #[arg(long)]
     pub docker_path: Option<String>,
+    /// Container runtime: docker (DOCKER_HOST), podman (CONTAINER_HOST or Podman's socket),
+    /// apple (Apple's `container`, through the bridge library) or auto (apple on macOS on
+    /// Apple silicon when its daemon answers, else docker).
+    #[arg(long, value_enum, default_value_t = RuntimeArg::Auto)]
+    pub runtime: RuntimeArg,
+    /// The bridge library for --runtime apple (default: DEVC_BRIDGE_PATH, else
+    /// libDevcBridge.dylib next to devc).
+    #[arg(long, value_name = "PATH")]
+    pub bridge: Option<PathBuf>,
     #[command(flatten)]
     pub log: LogArgs,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RuntimeArg {
+    Docker,
+    Podman,
+    Apple,
+    Auto,
+}
+
+/// The runtime a command connects to.
+#[derive(Clone, Debug)]
+pub struct RuntimeChoice {
+    kind: RuntimeKind,
+    bridge: Option<PathBuf>,
+}
+
+impl RuntimeChoice {
+    async fn connect(&self) -> Result<Backend, EngineError> {
+        Ok(Backend::connect(self.kind, self.bridge.as_deref()).await?)
+    }
+}
+
 impl CommonArgs {
+    pub fn runtime_choice(&self) -> RuntimeChoice {
+        let kind = match self.runtime {
+            RuntimeArg::Docker => RuntimeKind::Docker,
+            RuntimeArg::Podman => RuntimeKind::Podman,
+            RuntimeArg::Apple => RuntimeKind::Apple,
+            RuntimeArg::Auto => RuntimeKind::Auto,
+        };
+        RuntimeChoice { kind, bridge: self.bridge.clone() }
+    }
+
     fn load(&self) -> Result<LoadOptions, EngineError> {
         if self.docker_path.is_some() {
             tracing::warn!("--docker-path is ignored: devc uses the Docker Engine API (set DOCKER_HOST to choose the daemon)");
@@ -177,16 +219,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, EngineError> {
         .map_err(|e| EngineError::Invalid(format!("cannot start the async runtime: {e}")))
 }
 
-/// Runs `f` with a connected Docker backend and prints its result line (or the error line).
-fn with_docker<F, Fut>(description: &str, f: F) -> ExitCode
+/// Runs `f` with the chosen runtime, connected, and prints its result line (or the error line).
+fn with_runtime<F, Fut>(choice: &RuntimeChoice, description: &str, f: F) -> ExitCode
 where
-    F: FnOnce(devc_runtime::Docker) -> Fut,
+    F: FnOnce(Backend) -> Fut,
     Fut: std::future::Future<Output = Result<Value, EngineError>>,
 {
     let result = runtime().and_then(|rt| {
         rt.block_on(async {
-            let docker = devc_runtime::Docker::connect().await?;
-            f(docker).await
+            let backend = choice.connect().await?;
+            f(backend).await
         })
     });
     match result {
@@ -222,8 +264,8 @@ pub fn up(args: UpArgs) -> ExitCode {
         default_user_env_probe: args.default_user_env_probe.into(),
         update_remote_user_uid: args.update_remote_user_uid_default != UidDefault::Never,
     };
-    with_docker("An error occurred setting up the container.", |docker| async move {
-        Ok(up::up(&docker, &opts).await?.to_json())
+    with_runtime(&args.common.runtime_choice(), "An error occurred setting up the container.", |rt| async move {
+        Ok(up::up(&rt, &opts).await?.to_json())
     })
 }
 
@@ -233,8 +275,8 @@ pub fn build(args: BuildArgs) -> ExitCode {
         Err(e) => return fail(e, "An error occurred building the container."),
     };
     let opts = BuildOptions { load, image_names: args.image_names, no_cache: args.no_cache };
-    with_docker("An error occurred building the container.", |docker| async move {
-        let names = manage::build(&docker, &opts).await?;
+    with_runtime(&args.common.runtime_choice(), "An error occurred building the container.", |rt| async move {
+        let names = manage::build(&rt, &opts).await?;
         Ok(json!({"outcome": "success", "imageName": names}))
     })
 }
@@ -256,8 +298,8 @@ pub fn run_user_commands(args: RunUserCommandsArgs) -> ExitCode {
             ..Default::default()
         },
     };
-    with_docker("An error occurred running user commands in the container.", |docker| async move {
-        let outcome = manage::run_user_commands(&docker, &opts).await?;
+    with_runtime(&args.common.runtime_choice(), "An error occurred running user commands in the container.", |rt| async move {
+        let outcome = manage::run_user_commands(&rt, &opts).await?;
         Ok(json!({"outcome": "success", "result": outcome.as_str()}))
     })
 }
@@ -267,8 +309,8 @@ pub fn stop(args: CommonArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e, "An error occurred stopping the container."),
     };
-    with_docker("An error occurred stopping the container.", |docker| async move {
-        let id = manage::stop(&docker, &load).await?;
+    with_runtime(&args.runtime_choice(), "An error occurred stopping the container.", |rt| async move {
+        let id = manage::stop(&rt, &load).await?;
         Ok(json!({"outcome": "success", "containerId": id}))
     })
 }
@@ -278,8 +320,8 @@ pub fn down(args: DownArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e, "An error occurred removing the container."),
     };
-    with_docker("An error occurred removing the container.", |docker| async move {
-        let id = manage::down(&docker, &load, args.remove_volumes).await?;
+    with_runtime(&args.common.runtime_choice(), "An error occurred removing the container.", |rt| async move {
+        let id = manage::down(&rt, &load, args.remove_volumes).await?;
         Ok(json!({"outcome": "success", "containerId": id}))
     })
 }
@@ -289,8 +331,8 @@ pub fn shutdown(args: CommonArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e, "An error occurred shutting down the container."),
     };
-    with_docker("An error occurred shutting down the container.", |docker| async move {
-        let (action, id) = manage::shutdown(&docker, &load).await?;
+    with_runtime(&args.runtime_choice(), "An error occurred shutting down the container.", |rt| async move {
+        let (action, id) = manage::shutdown(&rt, &load).await?;
         let action = match action {
             devc_config::model::ShutdownAction::None => "none",
             devc_config::model::ShutdownAction::StopContainer => "stopContainer",
@@ -305,8 +347,8 @@ pub fn status(args: CommonArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e, "An error occurred reading the container status."),
     };
-    with_docker("An error occurred reading the container status.", |docker| async move {
-        let s = manage::status(&docker, &load).await?;
+    with_runtime(&args.runtime_choice(), "An error occurred reading the container status.", |rt| async move {
+        let s = manage::status(&rt, &load).await?;
         Ok(json!({
             "outcome": "success",
             "containerId": s.container_id,
@@ -336,11 +378,12 @@ pub fn exec(args: ExecArgs) -> ExitCode {
         tty,
         forward_stdin: true,
     };
+    let choice = args.common.runtime_choice();
     let raw = if tty { RawTerminal::enter() } else { None };
     let result = runtime().and_then(|rt| {
         rt.block_on(async {
-            let docker = devc_runtime::Docker::connect().await?;
-            devc_engine::exec::exec(&docker, &opts).await
+            let backend = choice.connect().await?;
+            devc_engine::exec::exec(&backend, &opts).await
         })
     });
     drop(raw);

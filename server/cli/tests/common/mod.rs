@@ -134,6 +134,22 @@ pub fn devc_bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_devc"))
 }
 
+/// The Linux implementation of the bridge ABI (`bridge/linux`), which cargo
+/// builds next to the test binaries (devc's dev-dependency on it); or
+/// DEVC_BRIDGE_PATH when set.
+pub fn linux_bridge() -> PathBuf {
+    if let Some(p) = std::env::var_os("DEVC_BRIDGE_PATH").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let deps = exe.parent().expect("deps folder");
+    [deps, deps.parent().unwrap_or(deps)]
+        .iter()
+        .map(|d| d.join("libdevc_bridge_linux.so"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("libdevc_bridge_linux.so is not next to {}: build it with `cargo build -p devc-bridge-linux`", exe.display()))
+}
+
 // ---------------------------------------------------------------------------
 // Docker, for setup and inspection only
 // ---------------------------------------------------------------------------
@@ -213,6 +229,8 @@ impl Drop for TestImage {
 pub struct Workspace {
     pub path: PathBuf,
     _dir: tempfile::TempDir,
+    /// Flags every devc command of this workspace gets (e.g. `--runtime apple`).
+    runtime_args: Vec<String>,
 }
 
 impl Workspace {
@@ -222,7 +240,7 @@ impl Workspace {
         // tempdir() makes 0700 folders; a workspace is normally readable by the
         // container's non-root user (its working directory).
         set_mode(&path, 0o755);
-        let ws = Workspace { path, _dir: dir };
+        let ws = Workspace { path, _dir: dir, runtime_args: Vec::new() };
         ws.write(".devcontainer/devcontainer.json", config);
         ws
     }
@@ -250,10 +268,18 @@ impl Workspace {
         self.path.join(".devcontainer/devcontainer.json").to_string_lossy().into_owned()
     }
 
-    /// `devc <sub> --workspace-folder <ws> <rest...>`, run in the workspace.
+    /// This workspace's commands run with `--runtime apple --bridge <the Linux
+    /// bridge>`: Apple's backend code path over the bridge ABI, on dockerd.
+    pub fn on_apple_bridge(mut self) -> Workspace {
+        self.runtime_args = vec!["--runtime".into(), "apple".into(), "--bridge".into(), linux_bridge().display().to_string()];
+        self
+    }
+
+    /// `devc <sub> --workspace-folder <ws> <runtime flags> <rest...>`, run in the workspace.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = devc_bin();
-        cmd.current_dir(&self.path).arg(args[0]).arg("--workspace-folder").arg(&self.path).args(&args[1..]);
+        cmd.current_dir(&self.path).arg(args[0]).arg("--workspace-folder").arg(&self.path);
+        cmd.args(&self.runtime_args).args(&args[1..]);
         cmd
     }
 
