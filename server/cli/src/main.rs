@@ -67,6 +67,8 @@ pub struct LspArgs {
 #[derive(clap::Args, Clone, Debug)]
 pub struct DapArgs {
     #[command(flatten)]
+    pub runtime: commands::engine::RuntimeArgs,
+    #[command(flatten)]
     pub log: LogArgs,
 }
 
@@ -94,7 +96,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Lsp(args) => serve_stdio("lsp", &args.log, devc_lsp::run_stdio),
-        Command::Dap(args) => serve_stdio("dap", &args.log, devc_dap::run_stdio),
+        Command::Dap(args) => {
+            let (kind, bridge) = (args.runtime.kind(), args.runtime.bridge.clone());
+            serve_stdio("dap", &args.log, move || devc_dap::run_stdio(kind, bridge))
+        }
         Command::ReadConfiguration(args) => {
             logging::init(args.log.log_format, args.log.log_level);
             commands::read_configuration::run(args)

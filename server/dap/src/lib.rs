@@ -14,14 +14,17 @@ pub mod session;
 pub mod transport;
 pub mod types;
 
+use devc_runtime::{Backend, RuntimeKind};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Serves one session on stdin/stdout with the Docker runtime; exit code 0
-/// when the session ends (disconnect or end of input).
+/// Serves one session on stdin/stdout with the chosen runtime (connected at
+/// the first launch); exit code 0 when the session ends (disconnect or end of
+/// input).
 ///
 /// stdin is read on its own thread, which may stay blocked after this
 /// returns; the caller should exit the process rather than wait for it.
-pub async fn run_stdio() -> ExitCode {
+pub async fn run_stdio(kind: RuntimeKind, bridge: Option<PathBuf>) -> ExitCode {
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     let reader = std::thread::Builder::new()
         .name("dap-stdin".into())
@@ -30,8 +33,10 @@ pub async fn run_stdio() -> ExitCode {
         tracing::error!("cannot start the stdin reader: {e}");
         return ExitCode::FAILURE;
     }
-    let connect: session::Connect<devc_runtime::Docker> =
-        Box::new(|| Box::pin(async { devc_runtime::Docker::connect().await.map_err(|e| e.to_string()) }));
+    let connect: session::Connect<Backend> = Box::new(move || {
+        let bridge = bridge.clone();
+        Box::pin(async move { Backend::connect(kind, bridge.as_deref()).await.map_err(|e| e.to_string()) })
+    });
     session::serve(connect, rx, tokio::io::stdout()).await;
     ExitCode::SUCCESS
 }

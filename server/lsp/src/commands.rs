@@ -77,7 +77,7 @@ pub async fn code_lenses(uri: &Uri) -> Vec<CodeLens> {
         command: Some(Command { title, command: name.to_string(), arguments: Some(vec![json!(uri.as_str())]) }),
         data: None,
     };
-    let status = match devc_runtime::Docker::connect().await {
+    let status = match devc_runtime::Backend::connect(devc_runtime::RuntimeKind::Auto, None).await {
         Ok(docker) => manage::status(&docker, &load).await.map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
@@ -226,7 +226,8 @@ async fn run(session: &Session, name: &str, load: LoadOptions, token: Option<Pro
         }
     };
     let work = async move {
-        let docker = devc_runtime::Docker::connect().await.map_err(|e| e.to_string())?;
+        // `auto`, as the CLI defaults to: Apple's runtime on Apple silicon when it answers, else Docker.
+        let docker = devc_runtime::Backend::connect(devc_runtime::RuntimeKind::Auto, None).await.map_err(|e| e.to_string())?;
         progress::with_reporter(reporter, perform(&docker, name, load)).await
     };
     let cancelled = async {

@@ -356,6 +356,13 @@ impl Runtime for Apple {
             .map_err(|f| self.error(f, "signal exec", Subject::Exec(exec_id), Some(QUICK)))
     }
 
+    /// Apple's `ClientProcess` exposes no process id (only its own string id),
+    /// so neither does the bridge: always `None` here.
+    async fn exec_pid(&self, exec_id: &str) -> Result<Option<i64>> {
+        handle(exec_id)?;
+        Ok(None)
+    }
+
     async fn exec_resize(&self, exec_id: &str, columns: u16, rows: u16) -> Result<()> {
         let h = handle(exec_id)?;
         let ms = millis(Some(QUICK));

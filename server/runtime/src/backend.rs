@@ -132,6 +132,10 @@ impl Runtime for Backend {
         delegate!(self, r => r.exec_signal(exec_id, signal).await)
     }
 
+    async fn exec_pid(&self, exec_id: &str) -> Result<Option<i64>> {
+        delegate!(self, r => r.exec_pid(exec_id).await)
+    }
+
     async fn exec_resize(&self, exec_id: &str, columns: u16, rows: u16) -> Result<()> {
         delegate!(self, r => r.exec_resize(exec_id, columns, rows).await)
     }

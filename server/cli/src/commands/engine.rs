@@ -27,6 +27,15 @@ pub struct CommonArgs {
     /// Accepted for compatibility: devc talks to the Docker Engine API, not to the docker CLI.
     #[arg(long)]
     pub docker_path: Option<String>,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// `--runtime` and `--bridge`: every command that talks to a container runtime.
+#[derive(clap::Args, Clone, Debug)]
+pub struct RuntimeArgs {
     /// Container runtime: docker (DOCKER_HOST), podman (CONTAINER_HOST or Podman's socket),
     /// apple (Apple's `container`, through the bridge library) or auto (apple on macOS on
     /// Apple silicon when its daemon answers, else docker).
@@ -36,8 +45,17 @@ pub struct CommonArgs {
     /// libDevcBridge.dylib next to devc).
     #[arg(long, value_name = "PATH")]
     pub bridge: Option<PathBuf>,
-    #[command(flatten)]
-    pub log: LogArgs,
+}
+
+impl RuntimeArgs {
+    pub fn kind(&self) -> RuntimeKind {
+        match self.runtime {
+            RuntimeArg::Docker => RuntimeKind::Docker,
+            RuntimeArg::Podman => RuntimeKind::Podman,
+            RuntimeArg::Apple => RuntimeKind::Apple,
+            RuntimeArg::Auto => RuntimeKind::Auto,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -63,13 +81,7 @@ impl RuntimeChoice {
 
 impl CommonArgs {
     pub fn runtime_choice(&self) -> RuntimeChoice {
-        let kind = match self.runtime {
-            RuntimeArg::Docker => RuntimeKind::Docker,
-            RuntimeArg::Podman => RuntimeKind::Podman,
-            RuntimeArg::Apple => RuntimeKind::Apple,
-            RuntimeArg::Auto => RuntimeKind::Auto,
-        };
-        RuntimeChoice { kind, bridge: self.bridge.clone() }
+        RuntimeChoice { kind: self.runtime.kind(), bridge: self.runtime.bridge.clone() }
     }
 
     fn load(&self) -> Result<LoadOptions, EngineError> {
