@@ -3,6 +3,7 @@
 //! a container that is not there) say what happened and what to do.
 
 use devc_config::ConfigError;
+
 use devc_runtime::RuntimeError;
 
 #[derive(Debug, thiserror::Error)]
@@ -11,6 +12,8 @@ pub enum EngineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Feature(#[from] devc_features::FeatureError),
     /// A lifecycle hook exited non-zero. The container is left running.
     #[error("{hook} from {origin} failed with exit code {exit_code}{}. The container is still running: fix the command, then {}", tail_text(.output_tail), retry_hint(.hook))]
     HookFailed { hook: String, origin: String, exit_code: i64, output_tail: Vec<String> },
