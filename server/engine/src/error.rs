@@ -20,6 +20,9 @@ pub enum EngineError {
     /// `initializeCommand` (on the host) failed.
     #[error("initializeCommand failed: {message}. Fix the command in devcontainer.json and run again")]
     InitializeCommand { message: String },
+    /// A Feature's install.sh failed during the image build.
+    #[error("Feature '{feature}' failed to install: {message}{}. Fix the Feature's install.sh or its options (see its documentation), then run again", tail_text(.output_tail))]
+    FeatureInstall { feature: String, message: String, output_tail: Vec<String> },
     #[error("runArgs: {0}")]
     RunArgs(String),
     #[error("the expected container does not exist; run `devc up` without --expect-existing-container to create it")]

@@ -8,7 +8,7 @@ use devc_config::ResolvedConfig;
 use devc_features::build::{self, Users};
 use devc_features::cache::Cache;
 use devc_features::{lockfile, Feature, LockfileMode, Resolver};
-use devc_runtime::{BuildRequest, ImageDetails, Runtime};
+use devc_runtime::{BuildRequest, ImageDetails, Runtime, RuntimeError};
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -109,17 +109,66 @@ pub async fn build_image<R: Runtime>(
     let names: Vec<&str> = features.iter().map(|f| f.user_id.as_str()).collect();
     tracing::info!("Installing Features {} on {base_image} ({})", names.join(", "), tags.first().map(String::as_str).unwrap_or(""));
     let step = crate::progress::Step::start(format!("Installing Features: {}", names.join(", ")));
-    let progress = |text: &str| crate::progress::line(text);
-    rt.build_image(&request, &progress).await?;
-    step.done();
+    let tail = std::sync::Mutex::new(std::collections::VecDeque::new());
+    let progress = |text: &str| {
+        crate::progress::line(text);
+        if let Ok(mut t) = tail.lock() {
+            if t.len() == 12 {
+                t.pop_front();
+            }
+            t.push_back(strip_ansi(text));
+        }
+    };
+    match rt.build_image(&request, &progress).await {
+        Ok(_) => step.done(),
+        Err(RuntimeError::BuildFailed { step: failed_step, message }) => {
+            // Name the Feature whose layer failed.
+            let failed = features.iter().enumerate().find(|(n, f)| failed_step.contains(&format!("/{}", build::folder_name(f, *n))));
+            let Some((_, f)) = failed else { return Err(RuntimeError::BuildFailed { step: failed_step, message }.into()) };
+            let output: Vec<String> = tail.lock().map(|t| t.iter().cloned().collect()).unwrap_or_default();
+            return Err(EngineError::FeatureInstall {
+                feature: f.user_id.clone(),
+                message,
+                output_tail: output,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
     let first = tags.first().ok_or_else(|| EngineError::Invalid("no image name for the Features build".into()))?;
     Ok(rt.inspect_image(first).await?)
+}
+
+/// The text without terminal escape sequences (the daemon colours stderr).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn escape_sequences_are_stripped() {
+        assert_eq!(strip_ansi("\u{1b}[91m./install.sh: boom\u{1b}[0m"), "./install.sh: boom");
+        assert_eq!(strip_ansi("plain"), "plain");
+    }
 
     #[test]
     fn users_come_from_the_last_entries() {

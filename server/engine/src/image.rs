@@ -44,21 +44,26 @@ pub struct DevImage {
     pub built: bool,
 }
 
+/// What [`dev_image`] works from.
+#[derive(Clone, Copy)]
+pub struct DevImageRequest<'a> {
+    pub config_file: &'a Path,
+    pub workspace_folder: &'a Path,
+    pub config: &'a DevContainerConfig,
+    pub resolved: &'a ResolvedConfig,
+    /// `--image-name`s; empty for the default names.
+    pub names: &'a [String],
+    pub no_cache: bool,
+    pub features: &'a FeatureOptions,
+}
+
 /// Gets the image for an image or Dockerfile config: the image (pulled when
 /// missing) or the Dockerfile built, then — when the config has Features the
 /// base image does not already have — a Features build on top. `names`
 /// defaults to the reference's names (`vsc-<folder>-<hash>`, plus
 /// `-features` for an image config).
-pub async fn dev_image<R: Runtime>(
-    rt: &R,
-    config_file: &Path,
-    workspace_folder: &Path,
-    config: &DevContainerConfig,
-    resolved: &ResolvedConfig,
-    names: &[String],
-    no_cache: bool,
-    feature_options: &FeatureOptions,
-) -> Result<DevImage, EngineError> {
+pub async fn dev_image<R: Runtime>(rt: &R, req: &DevImageRequest<'_>) -> Result<DevImage, EngineError> {
+    let DevImageRequest { config_file, workspace_folder, config, resolved, names, no_cache, features: feature_options } = *req;
     let features = features::resolve(config_file, workspace_folder, resolved, feature_options).await?;
     let dockerfile = config.kind() == ConfigKind::Dockerfile;
     let (base_image, base_entries) = if dockerfile {

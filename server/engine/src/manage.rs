@@ -30,17 +30,16 @@ pub async fn build<R: Runtime>(rt: &R, opts: &BuildOptions) -> Result<Vec<String
     let model = Loaded::model(&resolved)?;
     match model.kind() {
         ConfigKind::Dockerfile | ConfigKind::Image => {
-            let dev = image::dev_image(
-                rt,
-                &loaded.config_file,
-                &loaded.workspace_folder,
-                &model,
-                &resolved,
-                &opts.image_names,
-                opts.no_cache,
-                &opts.features,
-            )
-            .await?;
+            let request = image::DevImageRequest {
+                config_file: &loaded.config_file,
+                workspace_folder: &loaded.workspace_folder,
+                config: &model,
+                resolved: &resolved,
+                names: &opts.image_names,
+                no_cache: opts.no_cache,
+                features: &opts.features,
+            };
+            let dev = image::dev_image(rt, &request).await?;
             if dev.built || opts.image_names.is_empty() {
                 return Ok(dev.names);
             }

@@ -276,17 +276,16 @@ async fn create<R: Runtime>(
     opts: &UpOptions,
 ) -> Result<ContainerDetails, EngineError> {
     let progress = |text: &str| crate::progress::line(text);
-    let dev = image::dev_image(
-        rt,
-        &loaded.config_file,
-        &loaded.workspace_folder,
-        model,
+    let request = image::DevImageRequest {
+        config_file: &loaded.config_file,
+        workspace_folder: &loaded.workspace_folder,
+        config: model,
         resolved,
-        &[],
-        opts.build_no_cache,
-        &opts.features,
-    )
-    .await?;
+        names: &[],
+        no_cache: opts.build_no_cache,
+        features: &opts.features,
+    };
+    let dev = image::dev_image(rt, &request).await?;
     let entries = resolved.metadata_entries(&dev.base_entries, &dev.feature_entries)?;
     let merged = resolved.merged_configuration(&entries);
     let image_name = dev.names[0].clone();

@@ -125,8 +125,8 @@ pub fn read(config_file: &Path) -> Result<OnDisk, FeatureError> {
 }
 
 /// Writes `new` next to `config_file` when it differs from what is there
-/// (compared as normalized JSON), or fails in frozen mode. A lock file with no
-/// Features is only written over an existing (or empty) file.
+/// (compared as normalized JSON), or fails in frozen mode. As the reference
+/// does, a config whose Features are all local gets `{"features": {}}`.
 pub fn write_or_verify(config_file: &Path, on_disk: &OnDisk, new: &Lockfile, mode: Mode) -> Result<bool, FeatureError> {
     let path = path_for(config_file);
     if mode == Mode::Disabled {
@@ -134,7 +134,6 @@ pub fn write_or_verify(config_file: &Path, on_disk: &OnDisk, new: &Lockfile, mod
     }
     let frozen = |message: &str, hint: &str| FeatureError::Lockfile { path: path.clone(), message: message.into(), hint: hint.into() };
     match on_disk {
-        OnDisk::Missing if new.features.is_empty() => return Ok(false),
         OnDisk::Missing if mode == Mode::Frozen => {
             return Err(frozen("Lockfile does not exist.", "Run `devc up` (or `devc build`) without --frozen-lockfile once to create it"));
         }
@@ -213,10 +212,12 @@ mod tests {
         let changed = Lockfile::new(vec![("ghcr.io/a/b:1".into(), entry("sha256:9"))]);
         let e = write_or_verify(&cfg, &on_disk, &changed, Mode::Frozen).unwrap_err().to_string();
         assert!(e.contains("Lockfile does not match. 'ghcr.io/a/b:1' resolves to sha256:9 but is locked to sha256:1."), "{e}");
-        // Disabled never writes; no Features and no file writes nothing.
+        // Disabled never writes; only local Features: an empty lock file, as the reference.
         assert!(!write_or_verify(&cfg, &on_disk, &changed, Mode::Disabled).unwrap());
-        let other = dir.path().join("x/devcontainer.json");
-        assert!(!write_or_verify(&other, &OnDisk::Missing, &Lockfile::default(), Mode::Frozen).unwrap());
+        let other = dir.path().join("x");
+        std::fs::create_dir_all(&other).unwrap();
+        assert!(write_or_verify(&other.join("devcontainer.json"), &OnDisk::Missing, &Lockfile::default(), Mode::Update).unwrap());
+        assert_eq!(std::fs::read_to_string(other.join("devcontainer-lock.json")).unwrap(), "{\n  \"features\": {}\n}\n");
         // An empty file is "init".
         std::fs::write(path_for(&cfg), "").unwrap();
         assert_eq!(read(&cfg).unwrap(), OnDisk::Empty);

@@ -147,8 +147,7 @@ fn find_cycle(nodes: &[Node], soft: &[Vec<&Ident>], remaining: &[usize]) -> Vec<
     for &start in remaining {
         let mut path = vec![start];
         let mut current = start;
-        loop {
-            let Some(&next) = edges(current).first() else { break };
+        while let Some(&next) = edges(current).first() {
             if let Some(pos) = path.iter().position(|&p| p == next) {
                 let mut cycle: Vec<String> = path[pos..].iter().map(|&p| nodes[p].ident.user_id.clone()).collect();
                 cycle.push(nodes[next].ident.user_id.clone());

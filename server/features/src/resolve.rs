@@ -526,8 +526,10 @@ mod tests {
 
     #[test]
     fn legacy_ids_fold_and_false_is_skipped() {
-        let mut req = Request::default();
-        req.features = [("maven".to_string(), json!(true)), ("java".into(), json!("17")), ("off".into(), json!(false))].into_iter().collect();
+        let mut req = Request {
+            features: [("maven".to_string(), json!(true)), ("java".into(), json!("17")), ("off".into(), json!(false))].into_iter().collect(),
+            ..Default::default()
+        };
         let roots = user_features(&req);
         let ids: Vec<_> = roots.iter().map(|p| (p.user_id.as_str(), p.fetch_id.as_str())).collect();
         assert_eq!(ids, vec![("java", "ghcr.io/devcontainers/features/java:1")]);

@@ -1,7 +1,7 @@
 //! Registry authentication against a real registry that wants HTTP Basic
 //! credentials (htpasswd): anonymous access is refused with a hint, and the
-//! credentials are found in `DEVCONTAINERS_OCI_AUTH` and in the Docker config
-//! file (`$DOCKER_CONFIG/config.json` `auths`). One test in its own binary,
+//! credentials are found in `DEVCONTAINERS_OCI_AUTH`, in the Docker config
+//! file (`$DOCKER_CONFIG/config.json` `auths`) and through its credential helper. One test in its own binary,
 //! because it sets process environment variables.
 //!
 //!     cargo test -p devc-features --test registry_auth
@@ -63,6 +63,23 @@ async fn credentials_from_the_environment_and_the_docker_config() {
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
     std::fs::write(empty.path().join("config.json"), json!({"auths": {reg.addr.clone(): {"auth": auth}}}).to_string()).unwrap();
     let (req, cache) = request("c4");
+    let res = Resolver::new(cache).resolve(&req).await.unwrap();
+    assert_eq!(res.features[0].digest.as_deref(), Some(digest.as_str()));
+
+    // A credential helper (`credsStore`), run as `docker-credential-<name> get`.
+    let bin = tempfile::tempdir().unwrap();
+    let helper = bin.path().join("docker-credential-devctest");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread registry\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$registry\"\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(empty.path().join("config.json"), json!({"credsStore": "devctest"}).to_string()).unwrap();
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    unsafe { std::env::set_var("PATH", path) };
+    let (req, cache) = request("c5");
     let res = Resolver::new(cache).resolve(&req).await.unwrap();
     assert_eq!(res.features[0].digest.as_deref(), Some(digest.as_str()));
 }

@@ -7,6 +7,8 @@
 //! - [`push`]: packs a Feature's files as a tar and pushes it with the dev
 //!   container media types, through devc's own OCI client.
 //! - [`FileServer`]: a minimal HTTP server for tarball Features.
+//! - `token_server.rs` (separate, it needs `ring`): a token server for
+//!   [`Registry::start_with_tokens`].
 
 #![allow(dead_code)]
 
@@ -22,6 +24,12 @@ use std::time::{Duration, Instant};
 const HTPASSWD: &str = "devc:$2b$04$LB39Ai6VwQWC4uvXw0vgAOnw5n/ebbP3Ar/oZeweSz70dmRLW75qe";
 pub const USER: &str = "devc";
 pub const PASSWORD: &str = "devc-test-password";
+
+enum Auth {
+    None,
+    Basic,
+    Token { realm: String },
+}
 
 pub struct Registry {
     /// `127.0.0.1:<port>`.
@@ -59,15 +67,21 @@ pub fn http_status(addr: &str, path: &str) -> Option<u16> {
 impl Registry {
     /// An anonymous registry.
     pub fn start() -> Registry {
-        Registry::start_with(false)
+        Registry::start_with(Auth::None)
     }
 
     /// A registry that wants [`USER`] / [`PASSWORD`] (HTTP Basic).
     pub fn start_with_auth() -> Registry {
-        Registry::start_with(true)
+        Registry::start_with(Auth::Basic)
     }
 
-    fn start_with(auth: bool) -> Registry {
+    /// A registry that wants Bearer tokens from the token server at `realm`
+    /// (see `token_server.rs`), signed by `token/key.pk8`.
+    pub fn start_with_tokens(realm: &str) -> Registry {
+        Registry::start_with(Auth::Token { realm: realm.to_string() })
+    }
+
+    fn start_with(auth: Auth) -> Registry {
         let binary = registry_binary();
         let dir = tempfile::Builder::new().prefix("devc-test-registry-").tempdir().expect("temp dir");
         let mut last_log = String::new();
@@ -75,11 +89,16 @@ impl Registry {
         for _ in 0..5 {
             let port = free_port();
             let addr = format!("127.0.0.1:{port}");
-            let auth_section = if auth {
-                std::fs::write(dir.path().join("htpasswd"), format!("{HTPASSWD}\n")).unwrap();
-                format!("auth:\n  htpasswd:\n    realm: devc-test\n    path: {}\n", dir.path().join("htpasswd").display())
-            } else {
-                String::new()
+            let auth_section = match &auth {
+                Auth::None => String::new(),
+                Auth::Basic => {
+                    std::fs::write(dir.path().join("htpasswd"), format!("{HTPASSWD}\n")).unwrap();
+                    format!("auth:\n  htpasswd:\n    realm: devc-test\n    path: {}\n", dir.path().join("htpasswd").display())
+                }
+                Auth::Token { realm } => format!(
+                    "auth:\n  token:\n    realm: {realm}\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+                    token_fixture("cert.pem").display()
+                ),
             };
             let config = format!(
                 "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n  secret: devc-test-secret\n{auth_section}",
@@ -230,3 +249,11 @@ pub fn write_local_feature(dir: &Path, id: &str, metadata: &serde_json::Value, i
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(folder.join("install.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+pub const TOKEN_SERVICE: &str = "devc-test-registry";
+pub const TOKEN_ISSUER: &str = "devc-test-issuer";
+
+pub fn token_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/tests/support/token").join(name)
+}
+
