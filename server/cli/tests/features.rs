@@ -87,6 +87,17 @@ fn local_features_with_options_env_and_hooks() {
         "#!/bin/sh\nset -e\nmkdir -p /opt\necho \"marker sees GREETER_HOME=${GREETER_HOME:-unset}\" > /opt/marker\necho marker >> /opt/install-order\n",
     );
 
+    // Before any container: read-configuration merges the Features' metadata too.
+    let read = devc(&ws, cache.path(), &["read-configuration", "--include-merged-configuration"]);
+    assert_eq!(read.code, Some(0), "{}", read.ctx());
+    let merged = &read.json()["mergedConfiguration"];
+    assert_eq!(merged["onCreateCommands"], json!(["echo greeter-onCreate >> /tmp/hooks.log"]), "{merged}");
+    assert_eq!(
+        merged["postCreateCommands"],
+        json!(["echo greeter-postCreate >> /tmp/hooks.log", "echo config-postCreate >> /tmp/hooks.log"]),
+        "{merged}"
+    );
+
     let result = up(&ws, cache.path(), &[]);
     assert_eq!(result["remoteUser"], "dev", "{result}");
     assert_eq!(ws.exec_ok(&["cat", "/opt/install-order"]), "marker\ngreeter\n", "overrideFeatureInstallOrder puts marker first");
@@ -217,7 +228,8 @@ fn a_feature_already_in_the_base_image_is_not_installed_again() {
 }
 
 /// Case 4: a Dockerfile config with a Feature: the Dockerfile's image is the
-/// base of the Feature build, under the reference's image name.
+/// base of the Feature build, under the reference's image name; the Feature's
+/// capAdd, init, mounts and entrypoint reach the container.
 #[test]
 fn dockerfile_config_with_a_feature() {
     let cache = tempfile::tempdir().unwrap();
@@ -226,15 +238,29 @@ fn dockerfile_config_with_a_feature() {
     support::write_local_feature(
         &ws.path.join(".devcontainer"),
         "tool",
-        &json!({"id": "tool", "version": "1.0.0", "containerEnv": {"TOOL": "yes"}}),
-        "#!/bin/sh\nset -e\ncat /base > /tool-saw-base\n",
+        &json!({
+            "id": "tool", "version": "1.0.0", "containerEnv": {"TOOL": "yes"},
+            // Container properties a Feature contributes through the metadata label.
+            "capAdd": ["SYS_PTRACE"], "init": true,
+            "mounts": [{"type": "volume", "target": "/tool-data"}],
+            "entrypoint": "/usr/local/bin/tool-entrypoint.sh"
+        }),
+        "#!/bin/sh\nset -e\ncat /base > /tool-saw-base\nmkdir -p /usr/local/bin\n         printf '#!/bin/sh\\necho entrypoint-ran > /tmp/tool-entrypoint\\n' > /usr/local/bin/tool-entrypoint.sh\n         chmod +x /usr/local/bin/tool-entrypoint.sh\n",
     );
     let result = up(&ws, cache.path(), &[]);
+    let id = result["containerId"].as_str().unwrap();
     assert_eq!(ws.exec_ok(&["cat", "/tool-saw-base"]), "from-dockerfile\n");
     assert_eq!(ws.getenv("TOOL").as_deref(), Some("yes"));
-    let image = inspect(result["containerId"].as_str().unwrap(), "{{.Config.Image}}");
+    let image = inspect(id, "{{.Config.Image}}");
     assert!(image.starts_with(&format!("vsc-{}-", ws.basename().to_lowercase())), "{image}");
     assert_eq!(feature_ids(&metadata_label(&image)), vec!["./tool"]);
+    assert_eq!(inspect(id, "{{json .HostConfig.CapAdd}}"), "[\"SYS_PTRACE\"]");
+    assert_eq!(inspect(id, "{{.HostConfig.Init}}"), "true");
+    assert!(inspect(id, "{{json .Mounts}}").contains("\"Destination\":\"/tool-data\""), "the Feature's mount");
+    // The entrypoint runs when the container starts (it may still be starting).
+    let ran = wait_until(std::time::Duration::from_secs(20), || ws.exec(&["test", "-f", "/tmp/tool-entrypoint"]).code == Some(0));
+    assert!(ran, "the Feature's entrypoint did not run at start");
+    assert_eq!(ws.exec_ok(&["cat", "/tmp/tool-entrypoint"]), "entrypoint-ran\n");
 }
 
 /// Case 5: what is wrong is said before anything is built: a dependency

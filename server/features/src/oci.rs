@@ -189,7 +189,7 @@ impl Client {
     /// authorization; on 401/403 answers the challenge once and sends it again.
     async fn send(&self, r: &OciRef, build: &(dyn Fn(Option<&str>) -> reqwest::RequestBuilder + Sync)) -> Result<reqwest::Response, FeatureError> {
         let cached = self.auth.lock().ok().and_then(|m| m.get(&r.registry).cloned());
-        let resp = build(cached.as_deref()).send().await.map_err(|e| unreachable(&r.resource(), &e))?;
+        let resp = build(cached.as_deref()).send().await.map_err(|e| unreachable(&r.to_string(), &e))?;
         if resp.status() != StatusCode::UNAUTHORIZED && resp.status() != StatusCode::FORBIDDEN {
             return Ok(resp);
         }
@@ -197,7 +197,7 @@ impl Client {
             return Ok(resp);
         };
         let header = self.answer(r, &challenge).await?;
-        let retried = build(Some(&header)).send().await.map_err(|e| unreachable(&r.resource(), &e))?;
+        let retried = build(Some(&header)).send().await.map_err(|e| unreachable(&r.to_string(), &e))?;
         if retried.status() != StatusCode::UNAUTHORIZED {
             if let Ok(mut m) = self.auth.lock() {
                 m.insert(r.registry.clone(), header);
@@ -331,7 +331,7 @@ impl Client {
                     .body(body)
                     .send()
                     .await
-                    .map_err(|e| unreachable(&realm, &e))?
+                    .map_err(|e| unreachable(&r.to_string(), &e))?
             }
             _ => {
                 let mut url = reqwest::Url::parse(&realm).map_err(|e| fail(format!("the token realm '{realm}' is not a URL: {e}")))?;
@@ -347,17 +347,17 @@ impl Client {
                     Some(Credential::Basic(b)) => Some(b),
                     _ => None,
                 };
-                let first = send(basic).await.map_err(|e| unreachable(&realm, &e))?;
+                let first = send(basic).await.map_err(|e| unreachable(&r.to_string(), &e))?;
                 if basic.is_some() && (first.status() == StatusCode::UNAUTHORIZED || first.status() == StatusCode::FORBIDDEN) {
                     tracing::info!("{}: the stored credentials were refused (HTTP {}); trying anonymously", r.registry, first.status());
-                    send(None).await.map_err(|e| unreachable(&realm, &e))?
+                    send(None).await.map_err(|e| unreachable(&r.to_string(), &e))?
                 } else {
                     first
                 }
             }
         };
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| unreachable(&realm, &e))?;
+        let bytes = response.bytes().await.map_err(|e| unreachable(&r.to_string(), &e))?;
         if !status.is_success() {
             return Err(fail(format!(
                 "the token server {realm} refused access (HTTP {status}){}; run `docker login {}` if the Feature is private",
