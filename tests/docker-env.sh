@@ -5,7 +5,9 @@
 #   . tests/docker-env.sh         only define the functions (used by .ci/run and examples/up.sh)
 #
 # What it does, each step only when needed:
-#   1. apt-get install docker.io busybox-static (busybox-static feeds tests/images/build.sh);
+#   1. apt-get install docker.io busybox-static docker-registry (busybox-static feeds
+#      tests/images/build.sh; docker-registry is the OCI registry the Feature tests start on
+#      127.0.0.1, see server/features/tests/support);
 #   2. start dockerd in the background (log: $DEVC_DOCKERD_LOG) and wait until `docker info`
 #      answers, at most $DEVC_DOCKERD_TIMEOUT seconds; on timeout print the log and fail.
 # A daemon that already answers is left alone.
@@ -25,7 +27,7 @@ devc_docker_answers() {
   timeout 20 docker info >/dev/null 2>&1
 }
 
-# Install docker.io and busybox-static when missing. apt-get update runs only if something is missing.
+# Install docker.io, busybox-static and docker-registry when missing. apt-get update runs only if something is missing.
 devc_install_docker_packages() {
   local -a missing=()
   if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
@@ -34,6 +36,10 @@ devc_install_docker_packages() {
   # A dynamically linked busybox would not run in a FROM-scratch image: insist on the static one.
   if ! devc_pkg_installed busybox-static; then
     missing+=(busybox-static)
+  fi
+  # The Feature tests push to and pull from a throwaway registry of their own.
+  if ! command -v docker-registry >/dev/null 2>&1; then
+    missing+=(docker-registry)
   fi
   if ((${#missing[@]} == 0)); then
     return 0

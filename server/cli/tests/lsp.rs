@@ -27,9 +27,14 @@ struct Lsp {
 
 impl Lsp {
     fn start() -> Lsp {
+        Lsp::start_with(&[])
+    }
+
+    fn start_with(env: &[(&str, &Path)]) -> Lsp {
         let mut child = Command::new(env!("CARGO_BIN_EXE_devc"))
             .args(["lsp", "--stdio"])
             .env("DEVC_LOG", "devc_lsp=debug")
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -434,4 +439,70 @@ impl Drop for RemoveContainer {
     fn drop(&mut self) {
         let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
     }
+}
+
+/// A Feature `devc up` cached earlier (here: put into the cache by the test)
+/// is known to the server: completion offers its id, options and values,
+/// hover shows it, diagnostics flag a disallowed value. Nothing is fetched:
+/// the registry host does not exist.
+#[test]
+fn cached_feature_metadata_drives_completion_hover_and_diagnostics() {
+    use devc_features::cache::{Cache, Kind};
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path().join("cache"));
+    let meta = json!({
+        "id": "tool", "version": "3.0.0", "name": "Tool", "description": "A cached tool.",
+        "options": {"flavor": {"type": "string", "enum": ["mild", "hot"], "default": "mild", "description": "How hot."}}
+    })
+    .to_string();
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(meta.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.append_data(&mut h, "devcontainer-feature.json", meta.as_bytes()).unwrap();
+    let digest = format!("sha256:{}", "7".repeat(64));
+    cache.store(Kind::Oci, &digest, &tar.into_inner().unwrap(), None, "test").unwrap();
+    let id = "registry.devc-test.invalid/features/tool:3";
+    cache.remember(id, &digest);
+
+    let dc = dir.path().join("ws/.devcontainer");
+    std::fs::create_dir_all(&dc).unwrap();
+    let config = dc.join("devcontainer.json");
+    let text = format!("{{\n  \"image\": \"x\",\n  \"features\": {{ \"{id}\": {{ \"flavor\": \"cold\" }} }}\n}}\n");
+    std::fs::write(&config, &text).unwrap();
+    let uri = file_uri(&config);
+
+    let mut lsp = Lsp::start_with(&[("DEVC_FEATURE_CACHE", &dir.path().join("cache"))]);
+    lsp.request("initialize", json!({ "processId": null, "capabilities": { "textDocument": { "hover": { "contentFormat": ["markdown"] } } } }));
+    lsp.notify("initialized", json!({}));
+    lsp.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "jsonc", "version": 1, "text": text } }));
+    let published = lsp.notification("textDocument/publishDiagnostics", |p| p["uri"] == json!(uri));
+    let diags = published["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 1, "{published}");
+    assert_eq!(diags[0]["code"], "feature");
+    assert!(diags[0]["message"].as_str().unwrap().contains("option 'flavor': \"cold\" is not one of the allowed values: \"mild\", \"hot\""), "{published}");
+
+    // Hover on the Feature id (line 2, inside the key).
+    let col = text.lines().nth(2).unwrap().find(id).unwrap() as u32 + 3;
+    let res = lsp.request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 2, "character": col } }));
+    let hover = res["result"]["contents"]["value"].as_str().unwrap_or_default();
+    assert!(hover.contains("**Tool**") && hover.contains("A cached tool.") && hover.contains("`flavor`"), "{res}");
+
+    // Option values inside `"flavor": "cold"`.
+    let col = text.lines().nth(2).unwrap().find("\"cold\"").unwrap() as u32 + 1;
+    let res = lsp.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": { "line": 2, "character": col } }));
+    let labels: Vec<&str> = res["result"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, vec!["\"mild\"", "\"hot\""], "{res}");
+
+    // The id itself, in an empty features object.
+    let empty = "{ \"image\": \"x\", \"features\": {  } }";
+    lsp.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": empty }] }));
+    let res = lsp.request("textDocument/completion", json!({ "textDocument": { "uri": uri }, "position": { "line": 0, "character": 30 } }));
+    let labels: Vec<&str> = res["result"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert!(labels.contains(&id), "{labels:?}");
+
+    lsp.request("shutdown", json!(null));
+    lsp.notify("exit", json!(null));
+    assert!(lsp.wait().success());
 }

@@ -30,6 +30,8 @@ pub enum DiagnosticCode {
     Variable(VariableIssueKind),
     ImageAndBuild,
     EmptyCommand,
+    /// A Feature id, option name or option value (from devcontainer-feature.json).
+    Feature,
 }
 
 impl DiagnosticCode {
@@ -47,6 +49,7 @@ impl DiagnosticCode {
             DiagnosticCode::Variable(_) => "variable".into(),
             DiagnosticCode::ImageAndBuild => "image-and-build".into(),
             DiagnosticCode::EmptyCommand => "empty-command".into(),
+            DiagnosticCode::Feature => "feature".into(),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! a container that is not there) say what happened and what to do.
 
 use devc_config::ConfigError;
+
 use devc_runtime::RuntimeError;
 
 #[derive(Debug, thiserror::Error)]
@@ -11,12 +12,17 @@ pub enum EngineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Feature(#[from] devc_features::FeatureError),
     /// A lifecycle hook exited non-zero. The container is left running.
     #[error("{hook} from {origin} failed with exit code {exit_code}{}. The container is still running: fix the command, then {}", tail_text(.output_tail), retry_hint(.hook))]
     HookFailed { hook: String, origin: String, exit_code: i64, output_tail: Vec<String> },
     /// `initializeCommand` (on the host) failed.
     #[error("initializeCommand failed: {message}. Fix the command in devcontainer.json and run again")]
     InitializeCommand { message: String },
+    /// A Feature's install.sh failed during the image build.
+    #[error("Feature '{feature}' failed to install: {message}{}. Fix the Feature's install.sh or its options (see its documentation), then run again", tail_text(.output_tail))]
+    FeatureInstall { feature: String, message: String, output_tail: Vec<String> },
     #[error("runArgs: {0}")]
     RunArgs(String),
     #[error("the expected container does not exist; run `devc up` without --expect-existing-container to create it")]

@@ -1,10 +1,12 @@
 //! Getting the image a dev container runs: a local image (pulled when missing)
-//! or one built from the config's Dockerfile, labelled with the merged
-//! `devcontainer.metadata`. Also owns the reference's image naming.
+//! or one built from the config's Dockerfile, with the config's Features
+//! installed on top, labelled with the `devcontainer.metadata` entries. Also
+//! owns the reference's image naming.
 
+use crate::features::{self, FeatureOptions};
 use crate::EngineError;
 use devc_config::dockerfile::{self, Dockerfile, PlatformInfo};
-use devc_config::DevContainerConfig;
+use devc_config::{ConfigKind, DevContainerConfig, ResolvedConfig};
 use devc_runtime::{BuildRequest, ImageDetails, Runtime, RuntimeError};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -25,6 +27,92 @@ pub fn to_docker_image_name(name: &str) -> String {
     let lowered = name.to_lowercase();
     let kept: String = lowered.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).collect();
     kept.trim_start_matches(['.', '_', '-']).to_string()
+}
+
+/// The image a new dev container runs, with what its metadata label says.
+pub struct DevImage {
+    /// The names it was built or found under (the first is the one to run).
+    pub names: Vec<String>,
+    pub details: ImageDetails,
+    /// Raw entries of the base image's label (the image, or the Dockerfile's FROM).
+    pub base_entries: Vec<Value>,
+    /// Raw entries of the Features installed by this build.
+    pub feature_entries: Vec<Value>,
+    /// The `devcontainer.metadata` label: base, Features, then the config's entry.
+    pub label: String,
+    /// Whether devc built it (false: the config's image as it is).
+    pub built: bool,
+}
+
+/// What [`dev_image`] works from.
+#[derive(Clone, Copy)]
+pub struct DevImageRequest<'a> {
+    pub config_file: &'a Path,
+    pub workspace_folder: &'a Path,
+    pub config: &'a DevContainerConfig,
+    pub resolved: &'a ResolvedConfig,
+    /// `--image-name`s; empty for the default names.
+    pub names: &'a [String],
+    pub no_cache: bool,
+    pub features: &'a FeatureOptions,
+}
+
+/// Gets the image for an image or Dockerfile config: the image (pulled when
+/// missing) or the Dockerfile built, then — when the config has Features the
+/// base image does not already have — a Features build on top. `names`
+/// defaults to the reference's names (`vsc-<folder>-<hash>`, plus
+/// `-features` for an image config).
+pub async fn dev_image<R: Runtime>(rt: &R, req: &DevImageRequest<'_>) -> Result<DevImage, EngineError> {
+    let DevImageRequest { config_file, workspace_folder, config, resolved, names, no_cache, features: feature_options } = *req;
+    let features = features::resolve(config_file, workspace_folder, resolved, feature_options).await?;
+    let dockerfile = config.kind() == ConfigKind::Dockerfile;
+    let (base_image, base_entries) = if dockerfile {
+        let tag = names.first().cloned().unwrap_or_else(|| folder_image_name(workspace_folder));
+        (tag, dockerfile_base_entries(rt, config, config_file).await?)
+    } else {
+        let image = config.image.clone().unwrap_or_default();
+        let details = ensure_image(rt, &image).await?;
+        let entries = metadata_entries(&details)?;
+        (image, entries)
+    };
+    let install = features::not_installed(features, &base_entries, &base_image);
+    let mut names = names.to_vec();
+    let mut details = if dockerfile {
+        if names.is_empty() {
+            names.push(base_image.clone());
+        }
+        let label = crate::up::raw_metadata_label(&base_entries, &[], resolved);
+        let mut request = build_request(config, config_file, &base_image, label, no_cache)?;
+        // With Features, the Dockerfile's image is the base of a second build
+        // that takes over the names.
+        request.tags = if install.is_empty() { names.clone() } else { vec![base_image.clone()] };
+        tracing::info!("Building image {base_image} from {}", request.dockerfile.display());
+        let step = crate::progress::Step::start("Building image");
+        let progress = |text: &str| crate::progress::line(text);
+        rt.build_image(&request, &progress).await?;
+        step.done();
+        rt.inspect_image(&base_image).await?
+    } else {
+        rt.inspect_image(&base_image).await?
+    };
+    if install.is_empty() {
+        return Ok(DevImage {
+            names: if dockerfile { names } else { vec![base_image] },
+            details,
+            label: crate::up::raw_metadata_label(&base_entries, &[], resolved),
+            base_entries,
+            feature_entries: Vec::new(),
+            built: dockerfile,
+        });
+    }
+    if names.is_empty() {
+        names.push(format!("{}-features", folder_image_name(workspace_folder)));
+    }
+    let feature_entries = features::entries(&install);
+    let label = crate::up::raw_metadata_label(&base_entries, &feature_entries, resolved);
+    let users = features::users(&resolved.metadata_entries(&base_entries, &feature_entries)?, &details.user);
+    details = features::build_image(rt, &base_image, &details, &install, &users, label.clone(), &names, no_cache).await?;
+    Ok(DevImage { names, details, base_entries, feature_entries, label, built: true })
 }
 
 /// The local image, pulled first when it is missing.

@@ -6,6 +6,7 @@ pub mod container_spec;
 pub mod env_probe;
 pub mod error;
 pub mod exec;
+pub mod features;
 pub mod image;
 pub mod lifecycle;
 pub mod load;

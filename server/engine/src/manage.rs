@@ -2,7 +2,8 @@
 //! (hooks in an existing container), and `stop`, `down` and `shutdown`, which
 //! the reference CLI lacks.
 
-use crate::image::{self, build_request, ensure_image, folder_image_name};
+use crate::features::FeatureOptions;
+use crate::image;
 use crate::lifecycle::{LifecycleOptions, LifecycleOutcome};
 use crate::load::{find_container, LoadOptions, Loaded};
 use crate::up::{attach, run_hooks};
@@ -17,41 +18,35 @@ pub struct BuildOptions {
     /// `--image-name` (repeatable); default: the reference's `vsc-<folder>-<hash>`.
     pub image_names: Vec<String>,
     pub no_cache: bool,
+    /// `--no-lockfile`, `--frozen-lockfile`, `--additional-features`, …
+    pub features: FeatureOptions,
 }
 
-/// Builds (Dockerfile) or makes sure of (image) the config's image, labelled with
-/// its metadata, and returns the image names.
+/// Builds (Dockerfile, Features) or makes sure of (image) the config's image,
+/// labelled with its metadata, and returns the image names.
 pub async fn build<R: Runtime>(rt: &R, opts: &BuildOptions) -> Result<Vec<String>, EngineError> {
     let loaded = Loaded::load(&opts.load)?;
     let resolved = loaded.resolve()?;
     let model = Loaded::model(&resolved)?;
     match model.kind() {
-        ConfigKind::Dockerfile => {
-            let base = image::dockerfile_base_entries(rt, &model, &loaded.config_file).await?;
-            let label = crate::up::raw_metadata_label(&base, &resolved);
-            let mut names = opts.image_names.clone();
-            if names.is_empty() {
-                names.push(folder_image_name(&loaded.workspace_folder));
+        ConfigKind::Dockerfile | ConfigKind::Image => {
+            let request = image::DevImageRequest {
+                config_file: &loaded.config_file,
+                workspace_folder: &loaded.workspace_folder,
+                config: &model,
+                resolved: &resolved,
+                names: &opts.image_names,
+                no_cache: opts.no_cache,
+                features: &opts.features,
+            };
+            let dev = image::dev_image(rt, &request).await?;
+            if dev.built || opts.image_names.is_empty() {
+                return Ok(dev.names);
             }
-            let mut request = build_request(&model, &loaded.config_file, &names[0], label, opts.no_cache)?;
-            request.tags = names.clone();
-            let progress = |text: &str| crate::progress::line(text);
-            rt.build_image(&request, &progress).await?;
-            Ok(names)
-        }
-        ConfigKind::Image => {
-            let image = model.image.clone().unwrap_or_default();
-            ensure_image(rt, &image).await?;
-            if opts.image_names.is_empty() {
-                Ok(vec![image])
-            } else {
-                // Re-label the image under the requested names with the config's metadata.
-                let details = rt.inspect_image(&image).await?;
-                let base = image::metadata_entries(&details)?;
-                let label = crate::up::raw_metadata_label(&base, &resolved);
-                image::relabel(rt, &image, &opts.image_names, label, &details.user).await?;
-                Ok(opts.image_names.clone())
-            }
+            // An image config without Features to install: re-label the image
+            // under the requested names with the config's metadata.
+            image::relabel(rt, &dev.names[0], &opts.image_names, dev.label, &dev.details.user).await?;
+            Ok(opts.image_names.clone())
         }
         ConfigKind::Compose => Err(EngineError::Invalid("Docker Compose configurations are not supported by `devc build` yet".into())),
         ConfigKind::None => Err(EngineError::Invalid("the configuration has neither \"image\" nor \"build\"; nothing to build".into())),

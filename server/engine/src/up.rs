@@ -4,7 +4,8 @@
 
 use crate::container_spec::{container_spec, SpecInputs};
 use crate::env_probe::{self, exec_env};
-use crate::image::{self, build_request, ensure_image, folder_image_name};
+use crate::features::FeatureOptions;
+use crate::image::{self, folder_image_name};
 use crate::lifecycle::{run_lifecycle, LifecycleHooks, LifecycleOptions, LifecycleOutcome, LifecycleRun};
 use crate::load::{find_container, LoadOptions, Loaded};
 use crate::process::run_on_host;
@@ -36,6 +37,8 @@ pub struct UpOptions {
     pub default_user_env_probe: UserEnvProbe,
     /// `--update-remote-user-uid-default` is not `never`.
     pub update_remote_user_uid: bool,
+    /// `--no-lockfile`, `--frozen-lockfile`, `--additional-features`, …
+    pub features: FeatureOptions,
 }
 
 impl Default for UpOptions {
@@ -55,6 +58,7 @@ impl Default for UpOptions {
             include_merged_configuration: false,
             default_user_env_probe: UserEnvProbe::LoginInteractiveShell,
             update_remote_user_uid: true,
+            features: FeatureOptions::default(),
         }
     }
 }
@@ -278,30 +282,17 @@ async fn create<R: Runtime>(
         let shown: Vec<String> = args.iter().map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_string)).collect();
         return Err(unsupported(format!("runArgs (docker run flags: {})", shown.join(" "))));
     }
-    // The metadata label holds raw entries: the base image's, then this config's.
-    let (image_name, details, entries, label) = match model.kind() {
-        ConfigKind::Dockerfile => {
-            let base_entries = image::dockerfile_base_entries(rt, model, &loaded.config_file).await?;
-            let entries = resolved.metadata_entries(&base_entries, &[])?;
-            let label = raw_metadata_label(&base_entries, resolved);
-            let tag = folder_image_name(&loaded.workspace_folder);
-            let request = build_request(model, &loaded.config_file, &tag, label.clone(), opts.build_no_cache)?;
-            tracing::info!("Building image {tag} from {}", request.dockerfile.display());
-            let step = Step::start("Building image");
-            rt.build_image(&request, &progress).await?;
-            step.done();
-            let details = rt.inspect_image(&tag).await?;
-            (tag, details, entries, label)
-        }
-        _ => {
-            let image = model.image.clone().unwrap_or_default();
-            let details = ensure_image(rt, &image).await?;
-            let base_entries = image::metadata_entries(&details)?;
-            let entries = resolved.metadata_entries(&base_entries, &[])?;
-            let label = raw_metadata_label(&base_entries, resolved);
-            (image, details, entries, label)
-        }
+    let request = image::DevImageRequest {
+        config_file: &loaded.config_file,
+        workspace_folder: &loaded.workspace_folder,
+        config: model,
+        resolved,
+        names: &[],
+        no_cache: opts.build_no_cache,
+        features: &opts.features,
     };
+    let dev = image::dev_image(rt, &request).await?;
+    let entries = resolved.metadata_entries(&dev.base_entries, &dev.feature_entries)?;
     let merged = resolved.merged_configuration(&entries);
     if merged.get("privileged").and_then(Value::as_bool) == Some(true) && !caps.privileged {
         return Err(unsupported("privileged: true".into()));
@@ -309,6 +300,9 @@ async fn create<R: Runtime>(
     if merged.get("securityOpt").and_then(Value::as_array).is_some_and(|o| !o.is_empty()) && !caps.security_opt {
         return Err(unsupported("securityOpt".into()));
     }
+    let image_name = dev.names[0].clone();
+    let details = dev.details;
+    let label = dev.label;
 
     let mut run_image = image_name.clone();
     let user = remote_user(&merged, &details.user);
@@ -318,7 +312,9 @@ async fn create<R: Runtime>(
     } else if uid::applies(&user, update_uid) {
         // A root-owned workspace would map the user onto root's UID: nothing to do.
         if let Some(owner) = uid::workspace_owner(&loaded.workspace_folder).filter(|(uid, _)| *uid != 0) {
-            let base_name = if model.kind() == ConfigKind::Dockerfile { image_name.clone() } else { folder_image_name(&loaded.workspace_folder) };
+            // As the reference: `<image>-uid` for images named after the folder, else `<folder image>-uid`.
+            let folder_name = folder_image_name(&loaded.workspace_folder);
+            let base_name = if image_name.starts_with(&folder_name) { image_name.clone() } else { folder_name };
             let tag = format!("{base_name}-uid");
             tracing::info!("Updating the UID of {user} to {}:{} ({tag})", owner.0, owner.1);
             let step = Step::start("Updating remote user UID");
@@ -372,9 +368,11 @@ pub fn config_hash(loaded: &Loaded, model: &devc_config::DevContainerConfig) -> 
 }
 
 /// The label written on images and containers: raw (unsubstituted) entries, as
-/// the reference stores them — base entries as found, then the config's entry.
-pub fn raw_metadata_label(base_entries: &[Value], resolved: &ResolvedConfig) -> String {
+/// the reference stores them — base entries as found, the installed Features'
+/// entries, then the config's entry.
+pub fn raw_metadata_label(base_entries: &[Value], feature_entries: &[Value], resolved: &ResolvedConfig) -> String {
     let mut entries = base_entries.to_vec();
+    entries.extend(feature_entries.iter().cloned());
     let own = devc_config::config_to_metadata_entry(&resolved.raw);
     if own.as_object().is_some_and(|o| !o.is_empty()) {
         entries.push(own);

@@ -1,6 +1,7 @@
 //! Completion from the schema: property names valid at the cursor (minus the
 //! ones present), values (enums with their descriptions, booleans, defaults,
-//! defaultSnippets) and `${…}` variable names inside strings.
+//! defaultSnippets) and `${…}` variable names inside strings; inside
+//! `features`, Feature ids, option names and values from `crate::features`.
 
 use devc_config::substitute::KNOWN_VARIABLES;
 use devc_jsonc::{Node, PathSegment, Span};
@@ -11,6 +12,8 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::cursor::{self, Cursor};
+use crate::features;
+use devc_features::metadata::OptionType;
 use crate::document::Document;
 use crate::schema::{self, Info};
 use crate::types::ClientConfig;
@@ -24,10 +27,12 @@ pub fn complete(doc: &Document, offset: usize, config: &ClientConfig) -> Vec<Com
     match cursor::locate(doc, offset) {
         Cursor::Key { object, object_path, key, has_colon, comma_before } => {
             let present = present_keys(object, Some(&key));
+            c.feature_properties(&object_path, &present, key.clone(), !has_colon, comma_before, &mut items);
             c.properties(&object_path, &present, key, !has_colon, comma_before, &mut items);
         }
         Cursor::NewProperty { object, object_path, word, comma_before } => {
             let present = present_keys(object, None);
+            c.feature_properties(&object_path, &present, word.clone(), true, comma_before, &mut items);
             c.properties(&object_path, &present, word.clone(), true, comma_before, &mut items);
             c.object_snippets(&object_path, word, comma_before, &mut items);
         }
@@ -38,6 +43,9 @@ pub fn complete(doc: &Document, offset: usize, config: &ClientConfig) -> Vec<Com
                         return items;
                     }
                 }
+            }
+            if c.feature_values(&path, replace.clone(), in_string, &mut items) {
+                return items;
             }
             c.values(&path, replace, in_string, &mut items);
         }
@@ -149,6 +157,96 @@ impl Completer<'_> {
                 }
             }
         }
+    }
+
+    /// Inside `features`: the Feature ids devc knows (local folders next to
+    /// the config, cached tags and URLs). Inside a Feature's options: its
+    /// option names. Both from disk only (see `crate::features`).
+    fn feature_properties(
+        &self,
+        object_path: &[PathSegment],
+        present: &[String],
+        replace: Span,
+        with_value: bool,
+        comma_before: Option<usize>,
+        out: &mut Vec<CompletionItem>,
+    ) {
+        let comma = if with_value { self.comma_after(replace.end) } else { "" };
+        match object_path {
+            [PathSegment::Key(f)] if f == "features" => {
+                for known in features::catalog().known(self.doc.path.as_deref()) {
+                    if present.contains(&known.id) {
+                        continue;
+                    }
+                    let key = escape_snippet(&json_string(&known.id));
+                    let text = if with_value { format!("{key}: {{$1}}{comma}") } else { key };
+                    let mut item = self.item(known.id.clone(), CompletionItemKind::MODULE, &replace, text);
+                    if let Some(m) = &known.metadata {
+                        item.detail = Some(m.name.clone().unwrap_or_else(|| m.id.clone()));
+                        item.documentation = self.documentation(features::feature_markdown(&known.id, m));
+                    }
+                    item.additional_text_edits = self.comma_edit(comma_before);
+                    item.sort_text = Some(format!("0{}", known.id));
+                    out.push(item);
+                }
+            }
+            [PathSegment::Key(f), PathSegment::Key(id)] if f == "features" => {
+                let Some(meta) = features::lookup(self.doc, id) else { return };
+                for (name, spec) in &meta.options {
+                    if present.contains(name) {
+                        continue;
+                    }
+                    let key = escape_snippet(&json_string(name));
+                    let value = match (spec.kind, &spec.default) {
+                        (_, Some(d)) if d.is_string() => format!("\"${{1:{}}}\"", escape_snippet(&d.as_str().unwrap_or_default().replace('"', "\\\""))),
+                        (_, Some(d)) => format!("${{1:{}}}", escape_snippet(&d.to_string())),
+                        (OptionType::Boolean, None) => "${1:true}".into(),
+                        (OptionType::String, None) => "\"$1\"".into(),
+                    };
+                    let text = if with_value { format!("{key}: {value}{comma}") } else { key };
+                    let mut item = self.item(name.clone(), CompletionItemKind::PROPERTY, &replace, text);
+                    item.detail = Some(match spec.kind {
+                        OptionType::Boolean => "boolean".into(),
+                        OptionType::String => "string".into(),
+                    });
+                    item.documentation = self.documentation(features::option_markdown(&meta, name, spec));
+                    item.additional_text_edits = self.comma_edit(comma_before);
+                    item.sort_text = Some(format!("0{name}"));
+                    out.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Values of a Feature option (its enum or proposals, booleans, the
+    /// default), or of the Feature's version shorthand. True when handled.
+    fn feature_values(&self, path: &[PathSegment], replace: Span, in_string: bool, out: &mut Vec<CompletionItem>) -> bool {
+        let Some((id, option)) = features::at(path) else { return false };
+        let Some(meta) = features::lookup(self.doc, id) else { return false };
+        let Some(spec) = meta.options.get(option.unwrap_or("version")) else { return option.is_some() };
+        let comma = if in_string { "" } else { self.comma_after(replace.end) };
+        let mut values: Vec<Value> = Vec::new();
+        match spec.kind {
+            OptionType::Boolean if !in_string => values.extend([Value::Bool(true), Value::Bool(false)]),
+            _ => {
+                let listed = spec.enum_values.clone().unwrap_or_else(|| spec.proposals.clone());
+                values.extend(listed.into_iter().map(Value::String));
+            }
+        }
+        if let Some(d) = spec.default.as_ref().filter(|d| !values.contains(d) && (d.is_string() || !in_string)) {
+            values.push(d.clone());
+        }
+        for (i, v) in values.iter().enumerate() {
+            let label = v.to_string();
+            let mut item = self.item(label.clone(), CompletionItemKind::ENUM_MEMBER, &replace, format!("{}{comma}", escape_snippet(&label)));
+            if spec.default.as_ref() == Some(v) {
+                item.detail = Some("default".into());
+            }
+            item.sort_text = Some(format!("a{i:03}"));
+            out.push(item);
+        }
+        true
     }
 
     /// defaultSnippets of the object itself whose body is an object: its

@@ -1,4 +1,5 @@
-//! Diagnostics: the same engine as `devc validate` (`devc_config::diagnose_text`)
+//! Diagnostics: the same engine as `devc validate` (`devc_features::catalog::diagnose_document`:
+//! the config layer's checks plus Feature ids and options known on disk)
 //! run on a document snapshot, converted to LSP ranges in the negotiated
 //! encoding, debounced, and published only while the snapshot is current.
 
@@ -21,7 +22,7 @@ pub fn findings(doc: &Document) -> Vec<Finding> {
     if !doc.is_devcontainer() {
         return Vec::new();
     }
-    devc_config::diagnose_text(&doc.parse, &doc.text, doc.path.as_deref())
+    devc_features::catalog::diagnose_document(&doc.parse, &doc.text, doc.path.as_deref(), &crate::features::catalog())
 }
 
 /// LSP diagnostics for a snapshot.

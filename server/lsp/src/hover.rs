@@ -2,7 +2,8 @@
 //! property under the cursor (on its key or its value), the description of an
 //! enum value, and for `${…}` variables what they stand for. For
 //! `${localEnv:VAR}` it says whether VAR is set in the server's environment,
-//! never its value.
+//! never its value. On a Feature or a Feature option: its description and
+//! options from devcontainer-feature.json (local or cached, see `crate::features`).
 
 use devc_config::substitute::{known_variable, scan_variables};
 use devc_jsonc::{Node, PathSegment, Span};
@@ -10,6 +11,7 @@ use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind
 
 use crate::cursor::{self, Hit};
 use crate::document::Document;
+use crate::features;
 use crate::schema;
 use crate::types::ClientConfig;
 
@@ -19,10 +21,15 @@ pub fn hover(doc: &Document, offset: usize, config: &ClientConfig) -> Option<Hov
     }
     let root = doc.parse.root.as_ref()?;
     let (text, span) = match cursor::hit(root, offset)? {
-        Hit::Key { path, prop } => (describe(&doc.text, &path, prop.value.as_ref(), false)?, prop.key.span.clone()),
+        Hit::Key { path, prop } => match feature(doc, &path) {
+            Some(text) => (text, prop.key.span.clone()),
+            None => (describe(&doc.text, &path, prop.value.as_ref(), false)?, prop.key.span.clone()),
+        },
         Hit::Value { path, node } => {
             if let Some(found) = variable(doc, node, offset) {
                 found
+            } else if let Some(text) = feature(doc, &path) {
+                (text, node.span.clone())
             } else {
                 (describe(&doc.text, &path, Some(node), true)?, node.span.clone())
             }
@@ -35,6 +42,16 @@ pub fn hover(doc: &Document, offset: usize, config: &ClientConfig) -> Option<Hov
         }),
         range: Some(doc.range(&span)),
     })
+}
+
+/// A Feature (`features.<id>`) or one of its options, from its metadata on disk.
+fn feature(doc: &Document, path: &[PathSegment]) -> Option<String> {
+    let (id, option) = features::at(path)?;
+    let meta = features::lookup(doc, id)?;
+    match option {
+        None => Some(features::feature_markdown(id, &meta)),
+        Some(name) => meta.options.get(name).map(|spec| features::option_markdown(&meta, name, spec)),
+    }
 }
 
 /// The schema documentation of `path`, whose value is `value`; `on_value`

@@ -21,6 +21,7 @@ pub mod completion;
 mod cursor;
 pub mod diagnostics;
 pub mod document;
+pub mod features;
 pub mod hover;
 pub mod links;
 mod schema;

@@ -5,6 +5,8 @@ use super::ConfigArgs;
 use crate::LogArgs;
 use devc_config::model::UserEnvProbe;
 use devc_engine::exec::ExecOptions;
+use devc_engine::features::FeatureOptions;
+use devc_features::LockfileMode;
 use devc_engine::lifecycle::LifecycleOptions;
 use devc_engine::load::LoadOptions;
 use devc_engine::manage::{self, BuildOptions, RunUserCommandsOptions};
@@ -124,6 +126,54 @@ pub enum UidDefault {
     Off,
 }
 
+/// The Feature flags of `up` and `build` (as the reference CLI's).
+#[derive(clap::Args, Debug)]
+pub struct FeatureArgs {
+    /// Neither read nor write devcontainer-lock.json.
+    #[arg(long)]
+    no_lockfile: bool,
+    /// Fail when devcontainer-lock.json is missing or does not match the resolved Features.
+    #[arg(long)]
+    frozen_lockfile: bool,
+    /// Deprecated (lock files are written by default).
+    #[arg(long, hide = true)]
+    experimental_lockfile: bool,
+    /// Deprecated: use --frozen-lockfile.
+    #[arg(long, hide = true)]
+    experimental_frozen_lockfile: bool,
+    /// More Features to install, as a JSON object like devcontainer.json's "features".
+    #[arg(long)]
+    additional_features: Option<String>,
+    /// Do not map legacy short Feature ids (`node`) to ghcr.io/devcontainers/features.
+    #[arg(long, hide = true)]
+    skip_feature_auto_mapping: bool,
+}
+
+impl FeatureArgs {
+    fn options(&self) -> Result<FeatureOptions, EngineError> {
+        if self.experimental_lockfile {
+            tracing::warn!("--experimental-lockfile is deprecated: lock files are written by default");
+        }
+        if self.experimental_frozen_lockfile {
+            tracing::warn!("--experimental-frozen-lockfile is deprecated: use --frozen-lockfile");
+        }
+        let frozen = self.frozen_lockfile || self.experimental_frozen_lockfile;
+        if self.no_lockfile && frozen {
+            return Err(EngineError::Invalid("--no-lockfile and --frozen-lockfile cannot be used together; choose one".into()));
+        }
+        let lockfile = match (self.no_lockfile, frozen) {
+            (true, _) => LockfileMode::Disabled,
+            (_, true) => LockfileMode::Frozen,
+            _ => LockfileMode::Update,
+        };
+        let additional = match &self.additional_features {
+            Some(text) => devc_features::resolve::parse_additional(text)?,
+            None => Default::default(),
+        };
+        Ok(FeatureOptions { lockfile, additional, skip_auto_mapping: self.skip_feature_auto_mapping })
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct UpArgs {
     #[command(flatten)]
@@ -167,6 +217,8 @@ pub struct UpArgs {
     /// Include the merged configuration in the result.
     #[arg(long)]
     include_merged_configuration: bool,
+    #[command(flatten)]
+    features: FeatureArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -179,6 +231,8 @@ pub struct BuildArgs {
     /// Build without the Docker build cache.
     #[arg(long)]
     no_cache: bool,
+    #[command(flatten)]
+    features: FeatureArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -256,7 +310,7 @@ where
 }
 
 pub fn up(args: UpArgs) -> ExitCode {
-    let load = match args.common.load() {
+    let (load, features) = match args.common.load().and_then(|l| Ok((l, args.features.options()?))) {
         Ok(l) => l,
         Err(e) => return fail(e, "An error occurred setting up the container."),
     };
@@ -275,6 +329,7 @@ pub fn up(args: UpArgs) -> ExitCode {
         include_merged_configuration: args.include_merged_configuration,
         default_user_env_probe: args.default_user_env_probe.into(),
         update_remote_user_uid: args.update_remote_user_uid_default != UidDefault::Never,
+        features,
     };
     with_runtime(&args.common.runtime_choice(), "An error occurred setting up the container.", |rt| async move {
         Ok(up::up(&rt, &opts).await?.to_json())
@@ -282,11 +337,11 @@ pub fn up(args: UpArgs) -> ExitCode {
 }
 
 pub fn build(args: BuildArgs) -> ExitCode {
-    let load = match args.common.load() {
+    let (load, features) = match args.common.load().and_then(|l| Ok((l, args.features.options()?))) {
         Ok(l) => l,
         Err(e) => return fail(e, "An error occurred building the container."),
     };
-    let opts = BuildOptions { load, image_names: args.image_names, no_cache: args.no_cache };
+    let opts = BuildOptions { load, image_names: args.image_names, no_cache: args.no_cache, features };
     with_runtime(&args.common.runtime_choice(), "An error occurred building the container.", |rt| async move {
         let names = manage::build(&rt, &opts).await?;
         Ok(json!({"outcome": "success", "imageName": names}))

@@ -2,8 +2,9 @@
 //! (`{"configuration","workspace","mergedConfiguration"?}`) for a config file.
 //! When Docker answers and the workspace's container exists, `${containerEnv:…}`
 //! and `${devcontainerId}` are filled in and the merge uses the container's
-//! metadata; otherwise the merge reads the base image's label when it can, and
-//! says on stderr when it cannot.
+//! metadata; otherwise the merge reads the base image's label when it can and
+//! resolves the config's Features (as `up` would, without writing the lock
+//! file), and says on stderr what it could not get.
 
 use crate::LogArgs;
 use devc_engine::image;
@@ -93,8 +94,12 @@ async fn read(args: &Args) -> Result<Value, EngineError> {
                 let labels: IndexMap<String, String> = c.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 resolved.container_metadata_entries(&labels, &[])?
             }
-            (None, Some(d)) => resolved.metadata_entries(&base_image_entries(d, &loaded, &resolved).await, &[])?,
-            (None, None) => resolved.metadata_entries(&[], &[])?,
+            (None, Some(d)) => {
+                let base = base_image_entries(d, &loaded, &resolved).await;
+                let features = feature_entries(&loaded, &resolved, &base).await;
+                resolved.metadata_entries(&base, &features)?
+            }
+            (None, None) => resolved.metadata_entries(&[], &feature_entries(&loaded, &resolved, &[]).await)?,
         };
         Some(resolved.merged_configuration(&entries))
     } else {
@@ -122,4 +127,23 @@ async fn base_image_entries<R: Runtime>(rt: &R, loaded: &Loaded, resolved: &Reso
         tracing::warn!("mergedConfiguration is computed without base image metadata: {e}");
         Vec::new()
     })
+}
+
+/// The metadata entries of the config's Features that the base image does not
+/// already have, in install order, as `up` would add them (the lock file pins
+/// versions but is not written); none, with a warning, when they cannot be resolved.
+async fn feature_entries(loaded: &Loaded, resolved: &ResolvedConfig, base: &[Value]) -> Vec<Value> {
+    let mut request = devc_features::resolve::request_from_config(&resolved.configuration, &loaded.config_file, &loaded.workspace_folder);
+    if request.features.is_empty() {
+        return Vec::new();
+    }
+    request.lockfile = devc_features::LockfileMode::Update;
+    let resolver = devc_features::Resolver::new(devc_features::cache::Cache::default_location());
+    match resolver.resolve(&request).await {
+        Ok(resolution) => devc_engine::features::entries(&devc_engine::features::not_installed(resolution.features, base, "the base image")),
+        Err(e) => {
+            tracing::warn!("mergedConfiguration is computed without the Features' metadata: {e}");
+            Vec::new()
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! `devc validate`: prints every diagnostic of the config as
 //! `file:line:col: severity: message` (or a JSON array), exit 1 if any is an error.
 
-use devc_config::{diagnose, ConfigDocument, Severity};
+use devc_config::{ConfigDocument, Severity};
 use devc_jsonc::PositionEncoding;
 use std::io::Write;
 use std::path::Path;
@@ -34,7 +34,8 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let diagnostics = diagnose(&doc);
+    let catalog = devc_features::catalog::Catalog::default_location();
+    let diagnostics = devc_features::catalog::diagnose_document(&doc.parse, &doc.text, Some(&doc.path), &catalog);
     let shown = display_path(&doc.path);
     let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diagnostics.len() - errors;

@@ -5,6 +5,7 @@ mod support;
 mod actions;
 mod completion;
 mod diagnostics;
+mod features;
 mod hover;
 mod links;
 mod robustness;

@@ -146,7 +146,10 @@ impl Harness {
     }
 
     pub async fn completion(&mut self, marked: &str) -> (String, Vec<CompletionItem>) {
-        let uri = uri();
+        self.completion_at(uri(), marked).await
+    }
+
+    pub async fn completion_at(&mut self, uri: Uri, marked: &str) -> (String, Vec<CompletionItem>) {
         let (text, pos) = self.open_marked(&uri, marked).await;
         let res = self
             .backend()
@@ -167,7 +170,10 @@ impl Harness {
     }
 
     pub async fn hover(&mut self, marked: &str) -> Option<(String, String)> {
-        let uri = uri();
+        self.hover_at(uri(), marked).await
+    }
+
+    pub async fn hover_at(&mut self, uri: Uri, marked: &str) -> Option<(String, String)> {
         let (text, pos) = self.open_marked(&uri, marked).await;
         let h = self
             .backend()
