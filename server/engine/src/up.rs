@@ -282,6 +282,20 @@ async fn create<R: Runtime>(
         let shown: Vec<String> = args.iter().map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_string)).collect();
         return Err(unsupported(format!("runArgs (docker run flags: {})", shown.join(" "))));
     }
+    // What the config itself asks is refused before any build; what the base
+    // image's label or a Feature adds is known (and checked) after it.
+    let refused = |v: &Value| {
+        if v.get("privileged").and_then(Value::as_bool) == Some(true) && !caps.privileged {
+            return Some("privileged: true".to_string());
+        }
+        if v.get("securityOpt").and_then(Value::as_array).is_some_and(|o| !o.is_empty()) && !caps.security_opt {
+            return Some("securityOpt".to_string());
+        }
+        None
+    };
+    if let Some(option) = refused(&resolved.configuration) {
+        return Err(unsupported(option));
+    }
     let request = image::DevImageRequest {
         config_file: &loaded.config_file,
         workspace_folder: &loaded.workspace_folder,
@@ -294,11 +308,8 @@ async fn create<R: Runtime>(
     let dev = image::dev_image(rt, &request).await?;
     let entries = resolved.metadata_entries(&dev.base_entries, &dev.feature_entries)?;
     let merged = resolved.merged_configuration(&entries);
-    if merged.get("privileged").and_then(Value::as_bool) == Some(true) && !caps.privileged {
-        return Err(unsupported("privileged: true".into()));
-    }
-    if merged.get("securityOpt").and_then(Value::as_array).is_some_and(|o| !o.is_empty()) && !caps.security_opt {
-        return Err(unsupported("securityOpt".into()));
+    if let Some(option) = refused(&merged) {
+        return Err(unsupported(option));
     }
     let image_name = dev.names[0].clone();
     let details = dev.details;

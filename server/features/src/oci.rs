@@ -68,6 +68,19 @@ impl Client {
         let http = reqwest::Client::builder()
             .user_agent(concat!("devc/", env!("CARGO_PKG_VERSION"), " (devcontainer)"))
             .connect_timeout(Duration::from_secs(30))
+            // Follow redirects (registries send blobs to CDNs), but never from
+            // HTTPS down to plain HTTP: that would hand the install script to
+            // anyone on the way.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let downgrade = attempt.previous().last().is_some_and(|u| u.scheme() == "https") && attempt.url().scheme() != "https";
+                if downgrade {
+                    attempt.error("refusing a redirect from https to plain http")
+                } else if attempt.previous().len() >= 10 {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }))
             .timeout(Duration::from_secs(300))
             .build()
             .map_err(|e| FeatureError::Registry { reference: "(client)".into(), message: format!("cannot set up the HTTP client: {e}") })?;

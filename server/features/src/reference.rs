@@ -126,7 +126,7 @@ pub fn parse(user_id: &str, config_file: &Path, workspace_folder: &Path) -> Resu
         return Err(FeatureError::LegacyId { id: id.to_string() });
     }
     if let Some(rest) = id.strip_prefix("https://").or_else(|| id.strip_prefix("http://")) {
-        let host = rest.split('/').next().unwrap_or("");
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         if host.is_empty() {
             return Err(FeatureError::Reference { id: id.into(), message: "the URL has no host".into() });
         }
@@ -286,15 +286,23 @@ pub fn parse_oci(input: &str) -> Result<OciRef, FeatureError> {
     Ok(OciRef { registry, namespace, id, tag, digest })
 }
 
-/// Whether a registry host is on the loopback interface (plain HTTP, as Docker
-/// allows for such registries without configuration).
+/// Whether a registry host (`host[:port]`, `[v6]:port`) is on the loopback
+/// interface (plain HTTP, as Docker allows for such registries without
+/// configuration): `localhost` or a loopback IP address, nothing else (no
+/// user part, no name that merely starts with `127.`).
 pub fn is_loopback_registry(registry: &str) -> bool {
+    if registry.contains(['@', '/', '?', '#']) {
+        return false;
+    }
     let host = if let Some(rest) = registry.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
+        match rest.split_once(']') {
+            Some((h, tail)) if tail.is_empty() || tail.starts_with(':') => h,
+            _ => return false,
+        }
     } else {
         registry.rsplit_once(':').map(|(h, _)| h).unwrap_or(registry)
     };
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The short id of a Feature: the OCI id, the tarball id or the folder name.
@@ -394,6 +402,11 @@ mod tests {
         assert!(is_loopback_registry("localhost"));
         assert!(is_loopback_registry("[::1]:80"));
         assert!(!is_loopback_registry("ghcr.io"));
+        // Names and user parts that only look local.
+        assert!(!is_loopback_registry("127.evil.com"));
+        assert!(!is_loopback_registry("127.0.0.1@evil.com"));
+        assert!(!is_loopback_registry("[::1]x"));
+        assert!(is_loopback_registry("127.0.0.2:5000"));
         assert_eq!(without_version("ghcr.io/a/b:1"), "ghcr.io/a/b");
         assert_eq!(without_version("localhost:5000/a/b"), "localhost:5000/a/b");
         assert_eq!(without_version("./x"), "./x");

@@ -11,7 +11,7 @@ use devc_engine::image;
 use devc_engine::load::{find_container, LoadOptions, Loaded};
 use devc_engine::EngineError;
 use devc_config::{ConfigKind, ResolvedConfig};
-use devc_runtime::{Docker, Runtime};
+use devc_runtime::{Backend, Runtime};
 use indexmap::IndexMap;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -32,6 +32,8 @@ pub struct Args {
     /// Include the configuration merged with the image's metadata in the result.
     #[arg(long)]
     include_merged_configuration: bool,
+    #[command(flatten)]
+    runtime: super::engine::RuntimeArgs,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -65,8 +67,8 @@ async fn read(args: &Args) -> Result<Value, EngineError> {
     loaded.options.workspace.mount_git_worktree_common_dir = args.mount_git_worktree_common_dir;
     tracing::debug!(config = %loaded.config_file.display(), "reading configuration");
 
-    // Docker is optional: without it there is simply no container to look at.
-    let docker = match Docker::connect().await {
+    // The runtime is optional: without it there is simply no container to look at.
+    let docker = match Backend::connect(args.runtime.kind(), args.runtime.bridge.as_deref()).await {
         Ok(d) => Some(d),
         Err(e) => {
             if args.include_merged_configuration {
