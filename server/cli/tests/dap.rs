@@ -2,12 +2,12 @@
 //! local test image (`.ci/run` provides both). Each test gets its own
 //! workspace (so its own container) and removes what it created.
 
+mod common;
+
+use common::stdio::Framed;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -16,70 +16,17 @@ const IMAGE: &str = "devc-test-busybox:latest";
 /// A DAP client over the adapter's stdio. Events seen while waiting for
 /// something else are kept in `seen`, in arrival order.
 struct Dap {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    rx: mpsc::Receiver<Result<Value, String>>,
+    io: Framed,
     seen: Vec<Value>,
-    /// Every message, for failure reports.
+    /// Every message but stdout/stderr output, for failure reports.
     log: Vec<Value>,
     seq: i64,
-    stderr: Arc<Mutex<String>>,
 }
 
 impl Dap {
     fn start(cwd: &Path) -> Dap {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_devc"))
-            .arg("dap")
-            .current_dir(cwd)
-            .env("DEVC_LOG", "devc_dap=debug")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start devc dap");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::with_capacity(1 << 20, stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    match r.read_line(&mut line) {
-                        Ok(0) | Err(_) => return,
-                        Ok(_) => {}
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                    match line.strip_prefix("Content-Length: ") {
-                        Some(n) => length = n.trim().parse::<usize>().ok(),
-                        None => {
-                            let _ = tx.send(Err(format!("not a header on stdout: {line:?}")));
-                            return;
-                        }
-                    }
-                }
-                let mut body = vec![0u8; length.expect("Content-Length")];
-                if r.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let _ = tx.send(serde_json::from_slice(&body).map_err(|e| format!("bad JSON on stdout: {e}")));
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(pipe);
-            let mut line = String::new();
-            while r.read_line(&mut line).is_ok_and(|n| n > 0) {
-                sink.lock().unwrap().push_str(&line);
-                line.clear();
-            }
-        });
-        let stdin = child.stdin.take();
-        Dap { child, stdin, rx, seen: Vec::new(), log: Vec::new(), seq: 0, stderr }
+        let io = Framed::spawn(Command::new(env!("CARGO_BIN_EXE_devc")).arg("dap").current_dir(cwd).env("DEVC_LOG", "devc_dap=debug"));
+        Dap { io, seen: Vec::new(), log: Vec::new(), seq: 0 }
     }
 
     fn report(&self) -> String {
@@ -87,11 +34,11 @@ impl Dap {
             let s = v.to_string();
             if s.len() > 300 { format!("{}…", &s[..300]) } else { s }
         }).collect();
-        format!("last messages:\n{}\nstderr:\n{}", tail.join("\n"), self.stderr.lock().unwrap())
+        format!("last messages:\n{}\nstderr:\n{}", tail.join("\n"), self.io.stderr.lock().unwrap())
     }
 
     fn recv(&mut self) -> Value {
-        match self.rx.recv_timeout(TIMEOUT) {
+        match self.io.rx.recv_timeout(TIMEOUT) {
             Ok(Ok(v)) => {
                 if v["event"] != "output" || v["body"]["category"] == "console" || v["body"]["category"] == "important" {
                     self.log.push(v.clone());
@@ -112,11 +59,7 @@ impl Dap {
     }
 
     fn send_raw(&mut self, body: &[u8]) {
-        let mut msg = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-        msg.extend_from_slice(body);
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        stdin.write_all(&msg).unwrap();
-        stdin.flush().unwrap();
+        self.io.send_raw(body);
     }
 
     /// The response to request `seq`.
@@ -180,14 +123,14 @@ impl Dap {
     }
 
     fn close(mut self) -> ExitStatus {
-        drop(self.stdin.take());
+        drop(self.io.stdin.take());
         let start = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.io.child.try_wait().unwrap() {
                 return status;
             }
             if start.elapsed() > TIMEOUT {
-                let _ = self.child.kill();
+                let _ = self.io.child.kill();
                 panic!("devc dap did not exit after stdin closed\n{}", self.report());
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -6,19 +6,19 @@
 //! stdout must be a framed message) and exit-code bugs.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
+mod common;
+
+use common::stdio::Framed;
+
 struct Lsp {
-    child: Child,
-    stdin: ChildStdin,
-    rx: mpsc::Receiver<Result<Value, String>>,
+    io: Framed,
     /// Notifications seen while waiting for responses.
     pending: Vec<Value>,
     next_id: i64,
@@ -31,70 +31,18 @@ impl Lsp {
     }
 
     fn start_with(env: &[(&str, &Path)]) -> Lsp {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_devc"))
-            .args(["lsp", "--stdio"])
-            .env("DEVC_LOG", "devc_lsp=debug")
-            .envs(env.iter().map(|(k, v)| (*k, *v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start devc lsp");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            loop {
-                let mut length = None;
-                loop {
-                    let mut line = String::new();
-                    match r.read_line(&mut line) {
-                        Ok(0) => return,
-                        Ok(_) => {}
-                        Err(e) => {
-                            let _ = tx.send(Err(format!("read error: {e}")));
-                            return;
-                        }
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                    match line.strip_prefix("Content-Length: ") {
-                        Some(n) => length = n.trim().parse::<usize>().ok(),
-                        // Anything else on stdout is pollution.
-                        None => {
-                            let _ = tx.send(Err(format!("not a header on stdout: {line:?}")));
-                            return;
-                        }
-                    }
-                }
-                let mut body = vec![0u8; length.expect("Content-Length")];
-                if r.read_exact(&mut body).is_err() {
-                    return;
-                }
-                let _ = tx.send(serde_json::from_slice(&body).map_err(|e| format!("bad JSON on stdout: {e}")));
-            }
-        });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let err_pipe = child.stderr.take().unwrap();
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(err_pipe);
-            let mut line = String::new();
-            while r.read_line(&mut line).is_ok_and(|n| n > 0) {
-                sink.lock().unwrap().push_str(&line);
-                line.clear();
-            }
-        });
-        Lsp { child, stdin, rx, pending: Vec::new(), next_id: 0, stderr }
+        let io = Framed::spawn(
+            Command::new(env!("CARGO_BIN_EXE_devc"))
+                .args(["lsp", "--stdio"])
+                .env("DEVC_LOG", "devc_lsp=debug")
+                .envs(env.iter().map(|(k, v)| (*k, *v))),
+        );
+        let stderr = io.stderr.clone();
+        Lsp { io, pending: Vec::new(), next_id: 0, stderr }
     }
 
     fn send_raw(&mut self, body: &[u8]) {
-        let mut msg = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-        msg.extend_from_slice(body);
-        self.stdin.write_all(&msg).unwrap();
-        self.stdin.flush().unwrap();
+        self.io.send_raw(body);
     }
 
     fn notify(&mut self, method: &str, params: Value) {
@@ -102,7 +50,7 @@ impl Lsp {
     }
 
     fn recv(&mut self) -> Value {
-        match self.rx.recv_timeout(TIMEOUT) {
+        match self.io.rx.recv_timeout(TIMEOUT) {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => panic!("{e}\nstderr:\n{}", self.stderr.lock().unwrap()),
             Err(_) => panic!("no message within {TIMEOUT:?}\nstderr:\n{}", self.stderr.lock().unwrap()),
@@ -144,14 +92,14 @@ impl Lsp {
     }
 
     fn wait(mut self) -> ExitStatus {
-        drop(self.stdin);
+        drop(self.io.stdin.take());
         let start = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.io.child.try_wait().unwrap() {
                 return status;
             }
             if start.elapsed() > TIMEOUT {
-                let _ = self.child.kill();
+                let _ = self.io.child.kill();
                 panic!("devc lsp did not exit\nstderr:\n{}", self.stderr.lock().unwrap());
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -98,7 +98,8 @@ pub fn parse_metadata_label(label: &str) -> Result<Vec<Value>, ConfigError> {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// "a string", "an array", …: a JSON value's kind, for messages.
+pub fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

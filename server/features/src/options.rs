@@ -58,11 +58,11 @@ pub fn problem(meta: &FeatureMetadata, name: &str, v: &Value) -> Option<String> 
     let Some(spec) = meta.options.get(name) else {
         // Undeclared options are passed on, but only scalars can be.
         return matches!(v, Value::Object(_) | Value::Array(_) | Value::Null)
-            .then(|| format!("expected a string or a boolean, found {}", json_kind(v)));
+            .then(|| format!("expected a string or a boolean, found {}", devc_config::merge::type_name(v)));
     };
     match (spec.kind, v) {
         (_, Value::Object(_) | Value::Array(_) | Value::Null) => {
-            return Some(format!("expected {}, found {}", type_word(spec.kind), json_kind(v)));
+            return Some(format!("expected {}, found {}", type_word(spec.kind), devc_config::merge::type_name(v)));
         }
         (OptionType::Boolean, Value::Bool(_)) => {}
         (OptionType::Boolean, Value::String(s)) if s == "true" || s == "false" => {}
@@ -95,17 +95,6 @@ fn type_word(kind: OptionType) -> &'static str {
     match kind {
         OptionType::Boolean => "a boolean",
         OptionType::String => "a string",
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

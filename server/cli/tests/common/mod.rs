@@ -10,6 +10,8 @@
 
 #![allow(dead_code)]
 
+pub mod stdio;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
