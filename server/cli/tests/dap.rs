@@ -442,3 +442,32 @@ fn dap_hundred_launch_terminate_cycles_leave_nothing_behind() {
     }
     assert_gone(&ws, "sleep 30");
 }
+
+/// A process that ignores the stop signal is killed after `stopTimeoutSeconds`;
+/// `disconnect` with `terminateDebuggee: false` leaves the process running.
+#[test]
+fn dap_stop_escalates_to_sigkill_and_disconnect_can_leave_the_process() {
+    let ws = Workspace::image();
+    let mut dap = Dap::start(&ws.path);
+    let stubborn = "trap '' TERM; echo armed; while true; do sleep 1; done";
+    let launched = dap.launch(ws.launch_args(json!({ "command": ["sh", "-c", stubborn, "stubborn-307"], "stopTimeoutSeconds": 1 })));
+    assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
+    dap.event("output", |b| b["category"] == "stdout" && b["output"].as_str().is_some_and(|o| o.contains("armed")));
+    let asked = Instant::now();
+    dap.request("terminate", json!({}));
+    dap.event("output", |b| b["category"] == "console" && b["output"].as_str().is_some_and(|o| o.contains("sending SIGKILL")));
+    let exited = dap.event("exited", |_| true);
+    assert_eq!(exited["exitCode"], 137, "killed by SIGKILL: {exited}");
+    assert!(asked.elapsed() >= Duration::from_secs(1), "SIGKILL only after the timeout");
+    dap.event("terminated", |_| true);
+    assert!(dap.close().success());
+
+    let mut dap = Dap::start(&ws.path);
+    let launched = dap.launch(ws.launch_args(json!({ "command": ["sleep", "308"], "up": false })));
+    assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
+    dap.event("process", |_| true);
+    let disc = dap.request("disconnect", json!({ "terminateDebuggee": false }));
+    assert_eq!(disc["success"], true);
+    assert!(dap.close().success());
+    assert!(ws.ps().contains("sleep 308"), "left running as asked:\n{}", ws.ps());
+}
