@@ -5,9 +5,10 @@
 #   . tests/docker-env.sh         only define the functions (used by .ci/run and examples/up.sh)
 #
 # What it does, each step only when needed:
-#   1. apt-get install docker.io busybox-static docker-registry (busybox-static feeds
+#   1. apt-get install docker.io busybox-static docker-registry neovim (busybox-static feeds
 #      tests/images/build.sh; docker-registry is the OCI registry the Feature tests start on
-#      127.0.0.1, see server/features/tests/support);
+#      127.0.0.1, see server/features/tests/support; neovim is the editor
+#      server/cli/tests/neovim.rs runs the Neovim plugin in);
 #   2. start dockerd in the background (log: $DEVC_DOCKERD_LOG) and wait until `docker info`
 #      answers, at most $DEVC_DOCKERD_TIMEOUT seconds; on timeout print the log and fail.
 # A daemon that already answers is left alone.
@@ -27,7 +28,7 @@ devc_docker_answers() {
   timeout 20 docker info >/dev/null 2>&1
 }
 
-# Install docker.io, busybox-static and docker-registry when missing. apt-get update runs only if something is missing.
+# Install docker.io, busybox-static, docker-registry and neovim when missing. apt-get update runs only if something is missing.
 devc_install_docker_packages() {
   local -a missing=()
   if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
@@ -40,6 +41,10 @@ devc_install_docker_packages() {
   # The Feature tests push to and pull from a throwaway registry of their own.
   if ! command -v docker-registry >/dev/null 2>&1; then
     missing+=(docker-registry)
+  fi
+  # The Neovim plugin's tests run it in a real (headless) Neovim; Debian's is 0.7, which it supports.
+  if ! command -v nvim >/dev/null 2>&1; then
+    missing+=(neovim)
   fi
   if ((${#missing[@]} == 0)); then
     return 0
