@@ -323,11 +323,18 @@ fn dap_exit_code_propagates_and_errors_are_responses() {
     assert!(unknown["message"].as_str().unwrap().contains("frobnicate"));
     let threads = dap.request("threads", json!({}));
     assert_eq!(threads["body"]["threads"][0]["id"], 1);
+    // A host path inside the workspace as cwd (what Helix sends) runs in the
+    // same folder in the container.
+    std::fs::create_dir_all(ws.path.join("sub")).unwrap();
+    let here = dap.request("launch", ws.launch_args(json!({ "command": ["pwd"], "cwd": ws.path.join("sub"), "up": false })));
+    assert_eq!(here["success"], true, "{here}");
+    dap.event("terminated", |_| true);
+    let name = ws.path.file_name().unwrap().to_string_lossy().to_string();
+    assert_eq!(dap.take_output("stdout"), format!("/workspaces/{name}/sub\n"));
     // A second launch in the same session works once the first ended.
     let again = dap.request("launch", ws.launch_args(json!({ "command": ["sh", "-c", "echo $GREETING-$0", "${containerWorkspaceFolderBasename}"], "env": { "GREETING": "hello" }, "up": false })));
     assert_eq!(again["success"], true, "{again}");
     dap.event("terminated", |_| true);
-    let name = ws.path.file_name().unwrap().to_string_lossy().to_string();
     assert_eq!(dap.take_output("stdout"), format!("hello-{name}\n"));
     // Bad arguments name the field.
     let bad = dap.request("launch", ws.launch_args(json!({ "command": ["x"], "stopSignal": "SIGNOPE" })));

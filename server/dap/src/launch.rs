@@ -158,6 +158,19 @@ pub fn parse_signal(v: &Value) -> Option<i32> {
     }
 }
 
+/// `cwd` as a folder in the container: a host path inside the workspace
+/// (editors such as Helix send their own working directory) becomes the same
+/// place under the container workspace folder; anything else is taken as a
+/// container path already.
+pub fn container_path(cwd: &str, host_workspace: &Path, container_workspace: Option<&str>) -> String {
+    let Some(container_workspace) = container_workspace else { return cwd.to_string() };
+    match Path::new(cwd).strip_prefix(host_workspace) {
+        Ok(rest) if rest.as_os_str().is_empty() => container_workspace.to_string(),
+        Ok(rest) => format!("{}/{}", container_workspace.trim_end_matches('/'), rest.to_string_lossy()),
+        Err(_) => cwd.to_string(),
+    }
+}
+
 /// Everything needed to start the process.
 pub struct Prepared {
     pub request: ExecRequest,
@@ -255,7 +268,10 @@ pub async fn prepare<R: Runtime>(rt: &R, args: &LaunchArguments, out: &Outbound,
         env.push(format!("{k}={v}"));
     }
     let user = substituted["user"].as_str().map(str::to_string).unwrap_or_else(|| attached.remote_user.clone());
-    let working_dir = substituted["cwd"].as_str().map(str::to_string).or_else(|| attached.remote_workspace_folder.clone());
+    let working_dir = match substituted["cwd"].as_str() {
+        Some(cwd) => Some(container_path(cwd, &loaded.workspace_folder, attached.remote_workspace_folder.as_deref())),
+        None => attached.remote_workspace_folder.clone(),
+    };
     let mut readiness = args.readiness.clone();
     if let (Some(r), Some(probe)) = (&mut readiness, substituted.get("probe").filter(|p| p.is_array())) {
         r.set_exec_command(strings(probe));
@@ -304,6 +320,16 @@ mod tests {
         assert!(read(json!({ "command": ["a"], "stopTimeoutSeconds": -1 })).unwrap_err().contains("`stopTimeoutSeconds`"));
         assert!(read(json!({ "command": ["a"], "up": "yes" })).unwrap_err().contains("`up`: expected true or false"));
         assert!(read(json!("x")).unwrap_err().contains("must be an object"));
+    }
+
+    #[test]
+    fn host_paths_in_the_workspace_become_container_paths() {
+        let ws = Path::new("/home/me/proj");
+        assert_eq!(container_path("/home/me/proj", ws, Some("/workspaces/proj")), "/workspaces/proj");
+        assert_eq!(container_path("/home/me/proj/web/src", ws, Some("/workspaces/proj")), "/workspaces/proj/web/src");
+        assert_eq!(container_path("/home/me/projector", ws, Some("/workspaces/proj")), "/home/me/projector");
+        assert_eq!(container_path("/srv/app", ws, Some("/workspaces/proj")), "/srv/app");
+        assert_eq!(container_path("/home/me/proj/x", ws, None), "/home/me/proj/x");
     }
 
     #[test]
