@@ -245,7 +245,7 @@ fn neovim_plugin_diagnostics_hover_up_exec_and_dap() {
     let echoes: Vec<&str> = r["echoes"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(echoes.iter().any(|e| e.starts_with("devc: Dev container: Up")), "progress begin shown: {echoes:?}");
     assert!(echoes.iter().any(|e| e.starts_with("devc: Dev container: Up: ") && !e.ends_with(": done")), "a progress step shown: {echoes:?}");
-    assert!(echoes.iter().any(|e| *e == "devc: Dev container: Up: done"), "progress end shown: {echoes:?}");
+    assert!(echoes.contains(&"devc: Dev container: Up: done"), "progress end shown: {echoes:?}");
     let notes: Vec<&str> = r["notifications"].as_array().unwrap().iter().filter_map(|n| n["message"].as_str()).collect();
     assert!(notes.contains(&format!("devc: Up: done (container {})", &id[..12]).as_str()), "{notes:?}");
 

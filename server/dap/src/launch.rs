@@ -104,7 +104,7 @@ impl LaunchArguments {
         };
         let stop_timeout = match field::<f64>(args, "stopTimeoutSeconds", "a number of seconds")? {
             None => Duration::from_secs(10),
-            Some(s) if s.is_finite() && s >= 0.0 && s <= 3600.0 => Duration::from_secs_f64(s),
+            Some(s) if (0.0..=3600.0).contains(&s) => Duration::from_secs_f64(s),
             Some(s) => return Err(format!("launch argument `stopTimeoutSeconds`: expected 0 to 3600 seconds, got {s}")),
         };
         let readiness = match args.get("readiness") {

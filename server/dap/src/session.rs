@@ -214,19 +214,21 @@ async fn start_launch<R: Runtime + 'static>(shared: &Arc<Shared<R>>, request: Re
         Err(e) => return out.send(Outgoing::error(&request, e)).await,
     };
     let (cancel_tx, cancel_rx) = watch::channel(false);
-    {
+    let refused = {
         let mut state = shared.state();
-        if state.launching.is_some() {
-            drop(state);
-            return out.send(Outgoing::error(&request, "a launch is already in progress")).await;
-        }
         let busy = state.running.as_ref().is_some_and(|r| !*r.stop.done.borrow());
-        if busy && !restart {
-            drop(state);
-            return out.send(Outgoing::error(&request, "a process is already running in this session; stop it or use restart")).await;
+        if state.launching.is_some() {
+            Some("a launch is already in progress")
+        } else if busy && !restart {
+            Some("a process is already running in this session; stop it or use restart")
+        } else {
+            state.launching = Some((request.seq, cancel_tx));
+            state.last = Some(args.clone());
+            None
         }
-        state.launching = Some((request.seq, cancel_tx));
-        state.last = Some(args.clone());
+    };
+    if let Some(why) = refused {
+        return out.send(Outgoing::error(&request, why)).await;
     }
     if restart {
         // The same container: no `up`, only a new process.
