@@ -5,8 +5,9 @@
 mod common;
 
 use common::stdio::Framed;
+use common::Workspace;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
@@ -138,11 +139,12 @@ impl Dap {
     }
 }
 
-/// A workspace with `.devcontainer.json` (the test image) and a server
-/// script; removes its containers when dropped.
-struct Workspace {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
+/// A workspace (common::Workspace: removes its containers when dropped) with
+/// `config` and a server script.
+fn workspace(config: &str) -> Workspace {
+    let ws = Workspace::new("dap", config);
+    ws.write("server.sh", SERVER);
+    ws
 }
 
 const SERVER: &str = r#"#!/bin/sh
@@ -155,49 +157,21 @@ touch /tmp/ready-flag
 exec httpd -f -p 8080 -h /tmp/www
 "#;
 
-impl Workspace {
-    fn new(config: &str) -> Workspace {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().canonicalize().unwrap();
-        std::fs::write(path.join(".devcontainer.json"), config).unwrap();
-        std::fs::write(path.join("server.sh"), SERVER).unwrap();
-        Workspace { _dir: dir, path }
-    }
-
-    fn image() -> Workspace {
-        Workspace::new(&format!("{{ \"image\": \"{IMAGE}\" }}\n"))
-    }
-
-    fn containers(&self) -> Vec<String> {
-        let out = Command::new("docker")
-            .args(["ps", "-aq", "--filter", &format!("label=devcontainer.local_folder={}", self.path.display())])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect()
-    }
-
-    /// `ps` in the container (as root), one line per process.
-    fn ps(&self) -> String {
-        let id = self.containers().into_iter().next().expect("a container");
-        let out = Command::new("docker").args(["exec", &id, "ps", "-o", "pid,args"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn launch_args(&self, extra: Value) -> Value {
-        let mut args = json!({ "type": "devcontainer", "request": "launch", "name": "test", "workspaceFolder": self.path });
-        for (k, v) in extra.as_object().unwrap() {
-            args[k] = v.clone();
-        }
-        args
-    }
+fn image_workspace() -> Workspace {
+    workspace(&format!("{{ \"image\": \"{IMAGE}\" }}\n"))
 }
 
-impl Drop for Workspace {
-    fn drop(&mut self) {
-        for id in self.containers() {
-            let _ = Command::new("docker").args(["rm", "-f", &id]).output();
-        }
+/// `ps` in the workspace's container, one line per process.
+fn ps(ws: &Workspace) -> String {
+    common::container_ps(ws.containers().first().expect("a container"))
+}
+
+fn launch_args(ws: &Workspace, extra: Value) -> Value {
+    let mut args = json!({ "type": "devcontainer", "request": "launch", "name": "test", "workspaceFolder": ws.path });
+    for (k, v) in extra.as_object().unwrap() {
+        args[k] = v.clone();
     }
+    args
 }
 
 fn server_command() -> Value {
@@ -208,7 +182,7 @@ fn server_command() -> Value {
 fn assert_gone(ws: &Workspace, needle: &str) {
     let start = Instant::now();
     loop {
-        let ps = ws.ps();
+        let ps = ps(ws);
         if !ps.contains(needle) {
             return;
         }
@@ -219,9 +193,9 @@ fn assert_gone(ws: &Workspace, needle: &str) {
 
 #[test]
 fn dap_launch_streams_output_reports_ready_by_pattern_and_terminates() {
-    let ws = Workspace::image();
+    let ws = image_workspace();
     let mut dap = Dap::start(&ws.path);
-    let launched = dap.launch(ws.launch_args(json!({ "command": server_command(), "readiness": { "pattern": "listening on port (\\d+)" } })));
+    let launched = dap.launch(launch_args(&ws, json!({ "command": server_command(), "readiness": { "pattern": "listening on port (\\d+)" } })));
     assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
     // Bringing the container up is reported as progress and console output.
     assert!(dap.seen.iter().any(|v| v["event"] == "progressStart" && v["body"]["progressId"] == "devc-up"), "{}", dap.report());
@@ -245,7 +219,7 @@ fn dap_launch_streams_output_reports_ready_by_pattern_and_terminates() {
     dap.event("output", |b| b["category"] == "console" && b["output"].as_str().is_some_and(|o| o.contains("Ready: http://localhost:8080")));
 
     // The process the event named is the one serving.
-    let ps = ws.ps();
+    let ps = ps(&ws);
     assert!(ps.lines().any(|l| l.trim_start().starts_with(&format!("{pid} ")) && l.contains("httpd")), "pid {pid}:\n{ps}");
 
     let term = dap.request("terminate", json!({}));
@@ -261,7 +235,7 @@ fn dap_launch_streams_output_reports_ready_by_pattern_and_terminates() {
 
 #[test]
 fn dap_readiness_by_tcp_http_and_exec_probes() {
-    let ws = Workspace::image();
+    let ws = image_workspace();
     for (probe, uri_prefix) in [
         (json!({ "tcpSocket": { "port": 8080 } }), Some("tcp://")),
         (json!({ "httpGet": { "port": 8080, "path": "/index.html" } }), Some("http://")),
@@ -270,7 +244,7 @@ fn dap_readiness_by_tcp_http_and_exec_probes() {
         let _ = Command::new("docker").args(["exec"]).args(ws.containers().first()).args(["rm", "-f", "/tmp/ready-flag"]).output();
         let mut dap = Dap::start(&ws.path);
         let readiness = json!({ "probe": probe, "periodSeconds": 0.2, "failureThreshold": 100 });
-        let launched = dap.launch(ws.launch_args(json!({ "command": server_command(), "readiness": readiness })));
+        let launched = dap.launch(launch_args(&ws, json!({ "command": server_command(), "readiness": readiness })));
         assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
         let ready = dap.event("devcontainer/ready", |_| true);
         match uri_prefix {
@@ -287,10 +261,10 @@ fn dap_readiness_by_tcp_http_and_exec_probes() {
 
 #[test]
 fn dap_probe_failure_threshold_reports_and_kills() {
-    let ws = Workspace::image();
+    let ws = image_workspace();
     let mut dap = Dap::start(&ws.path);
     let readiness = json!({ "probe": { "tcpSocket": { "port": 9 } }, "periodSeconds": 0.2, "timeoutSeconds": 0.5, "failureThreshold": 3, "killOnReadinessFailure": true });
-    let launched = dap.launch(ws.launch_args(json!({ "command": ["sleep", "300"], "readiness": readiness })));
+    let launched = dap.launch(launch_args(&ws, json!({ "command": ["sleep", "300"], "readiness": readiness })));
     assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
     let important = dap.event("output", |b| b["category"] == "important");
     let text = important["output"].as_str().unwrap();
@@ -306,9 +280,9 @@ fn dap_probe_failure_threshold_reports_and_kills() {
 
 #[test]
 fn dap_exit_code_propagates_and_errors_are_responses() {
-    let ws = Workspace::image();
+    let ws = image_workspace();
     let mut dap = Dap::start(&ws.path);
-    let launched = dap.launch(ws.launch_args(json!({ "command": "echo bye; echo oops >&2; exit 7", "env": { "GREETING": "hi" } })));
+    let launched = dap.launch(launch_args(&ws, json!({ "command": "echo bye; echo oops >&2; exit 7", "env": { "GREETING": "hi" } })));
     assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
     let exited = dap.event("exited", |_| true);
     assert_eq!(exited["exitCode"], 7, "{}", dap.report());
@@ -326,18 +300,18 @@ fn dap_exit_code_propagates_and_errors_are_responses() {
     // A host path inside the workspace as cwd (what Helix sends) runs in the
     // same folder in the container.
     std::fs::create_dir_all(ws.path.join("sub")).unwrap();
-    let here = dap.request("launch", ws.launch_args(json!({ "command": ["pwd"], "cwd": ws.path.join("sub"), "up": false })));
+    let here = dap.request("launch", launch_args(&ws, json!({ "command": ["pwd"], "cwd": ws.path.join("sub"), "up": false })));
     assert_eq!(here["success"], true, "{here}");
     dap.event("terminated", |_| true);
     let name = ws.path.file_name().unwrap().to_string_lossy().to_string();
     assert_eq!(dap.take_output("stdout"), format!("/workspaces/{name}/sub\n"));
     // A second launch in the same session works once the first ended.
-    let again = dap.request("launch", ws.launch_args(json!({ "command": ["sh", "-c", "echo $GREETING-$0", "${containerWorkspaceFolderBasename}"], "env": { "GREETING": "hello" }, "up": false })));
+    let again = dap.request("launch", launch_args(&ws, json!({ "command": ["sh", "-c", "echo $GREETING-$0", "${containerWorkspaceFolderBasename}"], "env": { "GREETING": "hello" }, "up": false })));
     assert_eq!(again["success"], true, "{again}");
     dap.event("terminated", |_| true);
     assert_eq!(dap.take_output("stdout"), format!("hello-{name}\n"));
     // Bad arguments name the field.
-    let bad = dap.request("launch", ws.launch_args(json!({ "command": ["x"], "stopSignal": "SIGNOPE" })));
+    let bad = dap.request("launch", launch_args(&ws, json!({ "command": ["x"], "stopSignal": "SIGNOPE" })));
     assert_eq!(bad["success"], false);
     assert!(bad["message"].as_str().unwrap().contains("stopSignal"), "{bad}");
     assert!(dap.close().success());
@@ -345,10 +319,10 @@ fn dap_exit_code_propagates_and_errors_are_responses() {
 
 #[test]
 fn dap_closing_stdin_stops_the_process_and_exits() {
-    let ws = Workspace::image();
+    let ws = image_workspace();
     let mut dap = Dap::start(&ws.path);
     // A process group: the shell and its children all go.
-    let launched = dap.launch(ws.launch_args(json!({ "command": ["sh", "-c", "sleep 301 & sleep 302 & wait"], "stopTimeoutSeconds": 2 })));
+    let launched = dap.launch(launch_args(&ws, json!({ "command": ["sh", "-c", "sleep 301 & sleep 302 & wait"], "stopTimeoutSeconds": 2 })));
     assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
     dap.event("process", |_| true);
     assert!(dap.close().success());
@@ -357,13 +331,13 @@ fn dap_closing_stdin_stops_the_process_and_exits() {
 
 #[test]
 fn dap_restart_replaces_the_process_in_the_same_container() {
-    let ws = Workspace::image();
+    let ws = image_workspace();
     let mut dap = Dap::start(&ws.path);
-    let launched = dap.launch(ws.launch_args(json!({ "command": ["sh", "-c", "echo first; exec sleep 303"] })));
+    let launched = dap.launch(launch_args(&ws, json!({ "command": ["sh", "-c", "echo first; exec sleep 303"] })));
     assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
     let first = dap.event("process", |_| true);
     let containers = ws.containers();
-    let restart = dap.request("restart", json!({ "arguments": ws.launch_args(json!({ "command": ["sh", "-c", "echo second; exec sleep 304"] })) }));
+    let restart = dap.request("restart", json!({ "arguments": launch_args(&ws, json!({ "command": ["sh", "-c", "echo second; exec sleep 304"] })) }));
     assert_eq!(restart["success"], true, "{restart}\n{}", dap.report());
     let second = dap.event("process", |_| true);
     assert_ne!(first["systemProcessId"], second["systemProcessId"]);
@@ -377,10 +351,10 @@ fn dap_restart_replaces_the_process_in_the_same_container() {
 
 #[test]
 fn dap_cancel_stops_a_launch_that_is_bringing_the_container_up() {
-    let ws = Workspace::new(&format!("{{ \"image\": \"{IMAGE}\", \"postCreateCommand\": \"echo slow-hook; sleep 60\" }}\n"));
+    let ws = workspace(&format!("{{ \"image\": \"{IMAGE}\", \"postCreateCommand\": \"echo slow-hook; sleep 60\" }}\n"));
     let mut dap = Dap::start(&ws.path);
     dap.request("initialize", json!({ "clientID": "devc-tests", "supportsProgressReporting": true }));
-    let launch = dap.send("launch", ws.launch_args(json!({ "command": ["true"] })));
+    let launch = dap.send("launch", launch_args(&ws, json!({ "command": ["true"] })));
     dap.event("output", |b| b["output"].as_str().is_some_and(|o| o.contains("slow-hook")));
     let started = Instant::now();
     let cancel = dap.request("cancel", json!({ "requestId": launch }));
@@ -397,10 +371,10 @@ fn dap_cancel_stops_a_launch_that_is_bringing_the_container_up() {
 fn dap_large_output_arrives_complete() {
     const LINE: &str = "devc-burst-0123456789abcdefghijklmnopqrstuvwxyz\n";
     const TOTAL: usize = 50 * 1024 * 1024;
-    let ws = Workspace::image();
+    let ws = image_workspace();
     let mut dap = Dap::start(&ws.path);
     let command = json!(["sh", "-c", "yes \"$1\" | head -c \"$2\"", "burst", LINE.trim_end(), TOTAL.to_string()]);
-    let launched = dap.launch(ws.launch_args(json!({ "command": command })));
+    let launched = dap.launch(launch_args(&ws, json!({ "command": command })));
     assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
     let (mut received, mut mismatch) = (0usize, None);
     loop {
@@ -427,16 +401,16 @@ fn dap_large_output_arrives_complete() {
 /// starting and stopping a run configuration): nothing is left behind.
 #[test]
 fn dap_hundred_launch_terminate_cycles_leave_nothing_behind() {
-    let ws = Workspace::image();
+    let ws = image_workspace();
     // Create the container once.
     let mut dap = Dap::start(&ws.path);
-    assert_eq!(dap.launch(ws.launch_args(json!({ "command": ["true"] })))["success"], true);
+    assert_eq!(dap.launch(launch_args(&ws, json!({ "command": ["true"] })))["success"], true);
     assert!(dap.close().success());
     let cycles: usize = std::env::var("DEVC_TEST_CYCLES").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
     for i in 0..cycles {
         let t = Instant::now();
         let mut dap = Dap::start(&ws.path);
-        let launched = dap.launch(ws.launch_args(json!({ "command": ["sh", "-c", "sleep 305 & exec sleep 306"], "up": false, "stopTimeoutSeconds": 5 })));
+        let launched = dap.launch(launch_args(&ws, json!({ "command": ["sh", "-c", "sleep 305 & exec sleep 306"], "up": false, "stopTimeoutSeconds": 5 })));
         assert_eq!(launched["success"], true, "cycle {i}: {launched}\n{}", dap.report());
         dap.event("process", |_| true);
         let launched_at = t.elapsed();
@@ -454,10 +428,10 @@ fn dap_hundred_launch_terminate_cycles_leave_nothing_behind() {
 /// `disconnect` with `terminateDebuggee: false` leaves the process running.
 #[test]
 fn dap_stop_escalates_to_sigkill_and_disconnect_can_leave_the_process() {
-    let ws = Workspace::image();
+    let ws = image_workspace();
     let mut dap = Dap::start(&ws.path);
     let stubborn = "trap '' TERM; echo armed; while true; do sleep 1; done";
-    let launched = dap.launch(ws.launch_args(json!({ "command": ["sh", "-c", stubborn, "stubborn-307"], "stopTimeoutSeconds": 1 })));
+    let launched = dap.launch(launch_args(&ws, json!({ "command": ["sh", "-c", stubborn, "stubborn-307"], "stopTimeoutSeconds": 1 })));
     assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
     dap.event("output", |b| b["category"] == "stdout" && b["output"].as_str().is_some_and(|o| o.contains("armed")));
     let asked = Instant::now();
@@ -470,11 +444,11 @@ fn dap_stop_escalates_to_sigkill_and_disconnect_can_leave_the_process() {
     assert!(dap.close().success());
 
     let mut dap = Dap::start(&ws.path);
-    let launched = dap.launch(ws.launch_args(json!({ "command": ["sleep", "308"], "up": false })));
+    let launched = dap.launch(launch_args(&ws, json!({ "command": ["sleep", "308"], "up": false })));
     assert_eq!(launched["success"], true, "{launched}\n{}", dap.report());
     dap.event("process", |_| true);
     let disc = dap.request("disconnect", json!({ "terminateDebuggee": false }));
     assert_eq!(disc["success"], true);
     assert!(dap.close().success());
-    assert!(ws.ps().contains("sleep 308"), "left running as asked:\n{}", ws.ps());
+    assert!(ps(&ws).contains("sleep 308"), "left running as asked:\n{}", ps(&ws));
 }

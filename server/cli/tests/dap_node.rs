@@ -3,20 +3,15 @@
 //! adapters are tested with. Needs `node` and `npm`, the real dockerd and the
 //! local test image.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
 fn vscode_debug_client_runs_a_process_through_devc_dap() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/dap-node");
-    if !dir.join("node_modules/@vscode/debugadapter-testsupport").is_dir() {
-        let npm = Command::new("npm")
-            .args(["ci", "--silent", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .output()
-            .expect("npm (Node.js) is needed for this test");
-        assert!(npm.status.success(), "npm ci failed: {}", String::from_utf8_lossy(&npm.stderr));
-    }
+    common::node::npm_ci_once(&dir, "@vscode/debugadapter-testsupport");
     let ws = tempfile::tempdir().unwrap();
     let path = ws.path().canonicalize().unwrap();
     let out = Command::new("node").arg(dir.join("client.mjs")).arg(env!("CARGO_BIN_EXE_devc")).arg(&path).output().expect("node");

@@ -3,20 +3,15 @@
 //! is built on, from a small Node script (tests/lsp-node/client.mjs). Needs
 //! `node` and `npm` (the npm registry is reachable on the CI machines).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
 fn vscode_languageserver_protocol_client_talks_to_devc_lsp() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/lsp-node");
-    if !dir.join("node_modules/vscode-languageserver-protocol").is_dir() {
-        let npm = Command::new("npm")
-            .args(["ci", "--silent", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .output()
-            .expect("npm (Node.js) is needed for this test");
-        assert!(npm.status.success(), "npm ci failed: {}", String::from_utf8_lossy(&npm.stderr));
-    }
+    common::node::npm_ci_once(&dir, "vscode-languageserver-protocol");
     let ws = tempfile::tempdir().unwrap();
     let out = Command::new("node")
         .arg(dir.join("client.mjs"))

@@ -224,10 +224,9 @@ pub async fn probe_loop<R: Runtime>(rt: Arc<R>, readiness: Readiness, probe: Pro
 
 /// Where a probe found the server.
 fn probe_ready(probe: &Probe, target: &ProbeTarget) -> Ready {
-    let host = |h: &Option<String>| h.clone().or_else(|| target.address.clone()).unwrap_or_else(|| "127.0.0.1".into());
     match probe {
-        Probe::HttpGet { host: h, port, path, .. } => Ready { uri: Some(format!("http://{}:{port}{path}", host(h))), port: Some(*port) },
-        Probe::TcpSocket { host: h, port } => Ready { uri: Some(format!("tcp://{}:{port}", host(h))), port: Some(*port) },
+        Probe::HttpGet { host: h, port, path, .. } => Ready { uri: Some(format!("http://{}:{port}{path}", target.host(h))), port: Some(*port) },
+        Probe::TcpSocket { host: h, port } => Ready { uri: Some(format!("tcp://{}:{port}", target.host(h))), port: Some(*port) },
         Probe::Exec { .. } => Ready { uri: None, port: None },
     }
 }

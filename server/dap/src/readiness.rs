@@ -281,9 +281,15 @@ pub struct ProbeTarget {
     pub address: Option<String>,
 }
 
+impl ProbeTarget {
+    /// The probe's own `host`, else the container's address, else loopback.
+    pub fn host(&self, probe_host: &Option<String>) -> String {
+        probe_host.clone().or_else(|| self.address.clone()).unwrap_or_else(|| "127.0.0.1".into())
+    }
+}
+
 /// One probe attempt, bounded by `timeout`; `Err` says why it failed.
 pub async fn attempt<R: Runtime>(rt: &R, probe: &Probe, target: &ProbeTarget, timeout: Duration) -> Result<(), String> {
-    let host_of = |h: &Option<String>| h.clone().or_else(|| target.address.clone()).unwrap_or_else(|| "127.0.0.1".into());
     match probe {
         Probe::Exec { command } => {
             let request = ExecRequest {
@@ -314,7 +320,7 @@ pub async fn attempt<R: Runtime>(rt: &R, probe: &Probe, target: &ProbeTarget, ti
             }
         }
         Probe::TcpSocket { host, port } => {
-            let addr = (host_of(host), *port);
+            let addr = (target.host(host), *port);
             match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((addr.0.as_str(), addr.1))).await {
                 Ok(Ok(_)) => Ok(()),
                 Ok(Err(e)) => Err(format!("{}:{}: {e}", addr.0, addr.1)),
@@ -322,7 +328,7 @@ pub async fn attempt<R: Runtime>(rt: &R, probe: &Probe, target: &ProbeTarget, ti
             }
         }
         Probe::HttpGet { host, port, path, headers } => {
-            let h = host_of(host);
+            let h = target.host(host);
             match tokio::time::timeout(timeout, http_status(&h, *port, path, headers)).await {
                 Ok(Ok(status)) if (200..400).contains(&status) => Ok(()),
                 Ok(Ok(status)) => Err(format!("GET http://{h}:{port}{path}: status {status}")),

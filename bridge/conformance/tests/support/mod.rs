@@ -23,21 +23,8 @@ use std::time::Duration;
 /// Deadline for calls that should be quick (generous: 2 shared cores).
 pub const QUICK_MS: i64 = 60_000;
 
-pub const CODES: [&str; 13] = [
-    "INVALID_ARGUMENT",
-    "NOT_FOUND",
-    "IMAGE_NOT_FOUND",
-    "ALREADY_EXISTS",
-    "DAEMON_UNAVAILABLE",
-    "BUILDER_UNAVAILABLE",
-    "KERNEL_MISSING",
-    "UNSUPPORTED",
-    "BUILD_FAILED",
-    "PULL_FAILED",
-    "TIMEOUT",
-    "CANCELLED",
-    "INTERNAL",
-];
+/// The error codes of the ABI (one list: the runtime's, which maps them).
+pub use devc_runtime::apple::call::CODES;
 
 /// The library under test.
 pub fn path() -> PathBuf {

@@ -10,6 +10,7 @@
 
 #![allow(dead_code)]
 
+pub mod node;
 pub mod stdio;
 
 use serde_json::Value;
